@@ -1,0 +1,211 @@
+//! The command line: parse, load rules and config, run the pipeline, write the report.
+//!
+//! This is the edge: errors here are `anyhow` with context naming the input, and the outcome
+//! of a run becomes the exit code (1 found, 2 failed or misused, 0 clean).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod args;
+mod output;
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+};
+
+use anyhow::{Context as _, bail};
+use keysweep::{
+    config::{CONFIG_FILE, Config},
+    enrich::{allowlist::Allowlist, baseline::Baseline},
+    matcher::Matcher,
+    report::{self, Format, Report},
+    rules::{RuleIdx, RuleSet, check::check_examples},
+    scan::{Progress, scan_paths},
+    source::fs::FsOptions,
+};
+
+use args::{Cli, Command, FormatArg, ListFormat, RulesArgs, RulesCommand, ScanArgs};
+
+/// How a run ended; the exit code is the same for every subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every input was read and nothing was found.
+    Clean,
+    /// Something was found (even if some inputs failed).
+    Found,
+    /// Nothing was found, and an input failed or the command was misused.
+    Failed,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        match outcome {
+            Outcome::Clean => ExitCode::from(0),
+            Outcome::Found => ExitCode::from(1),
+            Outcome::Failed => ExitCode::from(2),
+        }
+    }
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Misuse, a broken config or rule, an unwritable report: the whole run fails (exit 2).
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(RulesCommand::List(args)) => rules_list(&args),
+        Command::Rules(RulesCommand::Check(args)) => rules_check(&args),
+    }
+}
+
+/// Built-in rules plus the config's rules; user rules' examples are checked here.
+struct Loaded {
+    matcher: Matcher,
+    config: Config,
+    builtin_count: usize,
+}
+
+fn load(config_path: Option<&Path>, first_root: Option<&Path>) -> anyhow::Result<Loaded> {
+    let config_path = config_path.map(Path::to_path_buf).or_else(|| discover_config(first_root));
+    let config = match &config_path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let mut builder = RuleSet::builder();
+    builder.add_builtin().context("built-in rules are broken")?;
+    let builtin_count = RuleSet::builtin().map(|r| r.len()).unwrap_or(0);
+    let origin = config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    for rule in &config.rules {
+        builder.add(rule.clone(), &origin).with_context(|| format!("in config {origin}"))?;
+    }
+    let matcher = Matcher::new(Arc::new(builder.build()));
+    let errors = check_examples(&matcher, |idx| idx.0 as usize >= builtin_count);
+    if !errors.is_empty() {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        bail!("user rules in {origin} failed their examples:\n{}", lines.join("\n"));
+    }
+    Ok(Loaded { matcher, config, builtin_count })
+}
+
+fn discover_config(first_root: Option<&Path>) -> Option<PathBuf> {
+    let root_config = first_root.filter(|p| p.is_dir()).map(|p| p.join(CONFIG_FILE));
+    root_config
+        .into_iter()
+        .chain(std::iter::once(PathBuf::from(CONFIG_FILE)))
+        .find(|candidate| candidate.is_file())
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
+    let out = &args.output;
+    output::init_logging(out.verbose);
+    let first_root = args.paths.first().map(PathBuf::as_path).filter(|p| p.as_os_str() != "-");
+    let loaded = load(out.config.as_deref(), first_root)?;
+    let allowlist =
+        Allowlist::new(&loaded.config.allowlist).context("in the config's allowlist")?;
+    let baseline = match &out.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    let options = FsOptions {
+        no_ignore: args.no_ignore,
+        max_file_size: args.max_file_size,
+        threads: args.threads,
+        scan_binary: args.binary,
+        exclude: allowlist.paths().cloned(),
+    };
+    let progress = Arc::new(Progress::default());
+    let spinner = output::Spinner::start(!out.no_progress && !out.quiet, progress.clone());
+    let mut result = scan_paths(&loaded.matcher, &args.paths, &options, &progress);
+    spinner.stop();
+
+    let before = result.findings.len();
+    result
+        .findings
+        .retain(|f| !allowlist.allows(f) && !baseline.as_ref().is_some_and(|b| b.contains(f)));
+    result.stats.suppressed += (before - result.findings.len()) as u64;
+    for error in &result.stats.errors {
+        output::warn(&keysweep::report::text::sanitize(&error.to_string()));
+    }
+
+    let format = match out.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+    };
+    let report = Report {
+        findings: &result.findings,
+        stats: &result.stats,
+        rules: loaded.matcher.rules(),
+        show_secrets: out.show_secrets,
+    };
+    let color = output::use_color(out.color, out.output.is_some());
+    let mut dest = output::destination(out.output.as_deref())?;
+    report::write(&report, format, color, &mut dest).context("cannot write the report")?;
+    dest.flush().context("cannot write the report")?;
+    if !out.quiet && (format != Format::Text || out.output.is_some()) {
+        let mut summary = Vec::new();
+        report::text::write_summary_line(&report, &mut summary)?;
+        eprint!("{}", String::from_utf8_lossy(&summary));
+    }
+    Ok(if !result.findings.is_empty() {
+        Outcome::Found
+    } else if !result.stats.errors.is_empty() {
+        Outcome::Failed
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn rules_list(args: &RulesArgs) -> anyhow::Result<Outcome> {
+    let loaded = load(args.config.as_deref(), None)?;
+    let rules = loaded.matcher.rules();
+    match args.format {
+        ListFormat::Text => {
+            for rule in rules.rules() {
+                println!("{:<40} {:<8} {}", rule.id(), rule.severity().as_str(), rule.syntax.name);
+            }
+        }
+        ListFormat::Json => {
+            let list: Vec<serde_json::Value> = rules
+                .rules()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id(),
+                        "name": r.syntax.name,
+                        "severity": r.severity().as_str(),
+                        "category": r.syntax.category,
+                        "keywords": r.keywords,
+                        "origin": r.origin,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+fn rules_check(args: &RulesArgs) -> anyhow::Result<Outcome> {
+    let loaded = load(args.config.as_deref(), None)?;
+    let errors = check_examples(&loaded.matcher, |_: RuleIdx| true);
+    let rules = loaded.matcher.rules();
+    for error in &errors {
+        eprintln!("FAIL {error}");
+    }
+    let examples: usize = rules
+        .rules()
+        .iter()
+        .map(|r| r.syntax.examples.len() + r.syntax.negative_examples.len())
+        .sum();
+    println!(
+        "{} rules ({} built-in, {} user), {examples} examples: {} failed",
+        rules.len(),
+        loaded.builtin_count,
+        rules.len() - loaded.builtin_count,
+        errors.len()
+    );
+    Ok(if errors.is_empty() { Outcome::Clean } else { Outcome::Failed })
+}

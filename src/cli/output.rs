@@ -1,0 +1,126 @@
+//! Where output goes: report destination, colour choice, progress on stderr, the logger.
+#![allow(clippy::print_stderr)]
+
+use std::{
+    fs::File,
+    io::{self, IsTerminal, Write},
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread,
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use keysweep::scan::Progress;
+
+use super::args::ColorArg;
+
+/// Opens the report destination: a file, or standard output.
+pub fn destination(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    match path {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot write report to {}", path.display()))?;
+            Ok(Box::new(io::BufWriter::new(file)))
+        }
+        None => Ok(Box::new(io::BufWriter::new(io::stdout().lock()))),
+    }
+}
+
+/// Whether text output gets colour.
+pub fn use_color(choice: ColorArg, to_file: bool) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            !to_file && std::env::var_os("NO_COLOR").is_none() && io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Prints one diagnostic line on stderr.
+pub fn warn(message: &str) {
+    eprintln!("keysweep: {message}");
+}
+
+/// A spinner on stderr showing scanned blobs and bytes; drawn only on a terminal and only once
+/// the scan has run for a moment, so quick scans (a pre-commit hook) print nothing.
+pub struct Spinner {
+    done: Arc<AtomicBool>,
+    handle: Option<thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    /// Starts the spinner thread if `enabled` and stderr is a terminal.
+    pub fn start(enabled: bool, progress: Arc<Progress>) -> Spinner {
+        let done = Arc::new(AtomicBool::new(false));
+        if !enabled || !io::stderr().is_terminal() {
+            return Spinner { done, handle: None };
+        }
+        let flag = done.clone();
+        let handle = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            if flag.load(Ordering::Relaxed) {
+                return;
+            }
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} scanning: {msg} ({elapsed})")
+                    .expect("a constant, valid template"),
+            );
+            while !flag.load(Ordering::Relaxed) {
+                let blobs = progress.blobs.load(Ordering::Relaxed);
+                let mib = progress.bytes.load(Ordering::Relaxed) as f64 / (1 << 20) as f64;
+                bar.set_message(format!("{blobs} files, {mib:.1} MiB"));
+                bar.tick();
+                thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        Spinner { done, handle: Some(handle) }
+    }
+
+    /// Stops and erases the spinner.
+    pub fn stop(mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// A minimal stderr logger for `-v`/`-vv` and `KEYSWEEP_LOG`. Callers never log secrets.
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level() && metadata.target().starts_with("keysweep")
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            eprintln!("keysweep[{}]: {}", record.level().as_str().to_lowercase(), record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the logger at a level from `-v` count or `KEYSWEEP_LOG` (error..trace).
+pub fn init_logging(verbose: u8) {
+    static LOGGER: StderrLogger = StderrLogger;
+    let from_env = std::env::var("KEYSWEEP_LOG").ok().and_then(|v| v.parse().ok());
+    let level = from_env.unwrap_or(match verbose {
+        0 => log::LevelFilter::Warn,
+        1 => log::LevelFilter::Info,
+        2 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    });
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(level);
+    }
+}

@@ -1,0 +1,89 @@
+//! The `[allowlist]` of `.keysweep.toml`, compiled.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex_automata::meta;
+
+use crate::config::AllowlistSyntax;
+use crate::finding::Finding;
+
+/// The error returned by [`Allowlist::new`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A path glob does not parse.
+    #[error("allowlist path {glob:?} is not a valid glob")]
+    Glob {
+        /// The glob.
+        glob: String,
+        /// Why.
+        #[source]
+        source: globset::Error,
+    },
+    /// A regex does not compile.
+    #[error("allowlist regex {regex:?} is invalid")]
+    Regex {
+        /// The regex.
+        regex: String,
+        /// Why.
+        #[source]
+        source: Box<meta::BuildError>,
+    },
+}
+
+/// A compiled allowlist.
+#[derive(Debug, Default)]
+pub struct Allowlist {
+    paths: Option<GlobSet>,
+    rules: Vec<String>,
+    regexes: Vec<meta::Regex>,
+    fingerprints: Vec<String>,
+}
+
+impl Allowlist {
+    /// Compiles the allowlist.
+    ///
+    /// # Errors
+    /// A bad glob or regex, named.
+    pub fn new(syntax: &AllowlistSyntax) -> Result<Allowlist, Error> {
+        let paths = if syntax.paths.is_empty() {
+            None
+        } else {
+            let mut builder = GlobSetBuilder::new();
+            for glob in &syntax.paths {
+                let parsed =
+                    Glob::new(glob).map_err(|source| Error::Glob { glob: glob.clone(), source })?;
+                builder.add(parsed);
+            }
+            Some(
+                builder
+                    .build()
+                    .map_err(|source| Error::Glob { glob: syntax.paths.join(", "), source })?,
+            )
+        };
+        let regexes = syntax
+            .regexes
+            .iter()
+            .map(|r| {
+                meta::Regex::new(r)
+                    .map_err(|source| Error::Regex { regex: r.clone(), source: Box::new(source) })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Allowlist {
+            paths,
+            rules: syntax.rules.clone(),
+            regexes,
+            fingerprints: syntax.fingerprints.clone(),
+        })
+    }
+
+    /// The path globs, for sources to skip files without reading them.
+    pub fn paths(&self) -> Option<&GlobSet> {
+        self.paths.as_ref()
+    }
+
+    /// True when the finding is allowlisted by rule, secret regex or fingerprint.
+    pub fn allows(&self, finding: &Finding) -> bool {
+        self.rules.iter().any(|r| *r == finding.rule_id)
+            || self.fingerprints.iter().any(|f| *f == finding.fingerprint)
+            || self.regexes.iter().any(|r| r.is_match(finding.secret.expose()))
+    }
+}

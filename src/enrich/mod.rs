@@ -1,0 +1,5 @@
+//! Enrichment after the scan, on findings only: suppression by allowlist and baseline.
+//! Later: verification, owner, blast radius.
+
+pub mod allowlist;
+pub mod baseline;

@@ -1,0 +1,296 @@
+//! Findings: matches placed in their blob (line, column, snippet) and grouped by secret.
+//!
+//! [`hits_in_blob`] turns one blob's [`Match`]es into [`Hit`]s; [`group`] folds hits of the same
+//! rule and secret from every blob into one [`Finding`] with every location listed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::matcher::{Match, Span, aws, validate};
+use crate::provenance::Provenance;
+use crate::redact::Secret;
+use crate::rules::{RuleIdx, RuleSet, Severity, Validator};
+
+/// The inline marker that suppresses a finding on its line.
+pub const ALLOW_MARKER: &[u8] = b"keysweep:allow";
+
+/// Bytes of context kept on each side of a secret in a snippet.
+const SNIPPET_CONTEXT: usize = 60;
+
+/// A place in a blob: 1-based line and column (columns count Unicode code points).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in code points.
+    pub column: usize,
+}
+
+/// A piece of a snippet: plain text, or a secret that is rendered redacted unless asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnippetPart {
+    /// Text from the blob (lossy UTF-8).
+    Text(String),
+    /// A secret on the line.
+    Secret(Secret),
+}
+
+/// One place a secret was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Where the blob came from.
+    pub provenance: Provenance,
+    /// Byte range of the secret in the blob.
+    pub span: Span,
+    /// Start of the secret.
+    pub start: Position,
+    /// End of the secret (column one past the last code point).
+    pub end: Position,
+    /// Where the paired AWS secret access key is, if any.
+    pub secret_key_at: Option<Position>,
+    /// The line around the secret.
+    pub snippet: Vec<SnippetPart>,
+}
+
+impl Location {
+    /// The snippet as text, secrets redacted unless `show_secrets`.
+    pub fn snippet_text(&self, show_secrets: bool) -> String {
+        self.snippet
+            .iter()
+            .map(|part| match part {
+                SnippetPart::Text(text) => text.clone(),
+                SnippetPart::Secret(secret) => secret.render(show_secrets),
+            })
+            .collect()
+    }
+}
+
+/// One secret found at one location, before grouping.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The rule.
+    pub rule: RuleIdx,
+    /// The secret (normalized).
+    pub secret: Secret,
+    /// The paired AWS secret access key.
+    pub secret_key: Option<Secret>,
+    /// The paired AWS session token.
+    pub session_token: Option<Secret>,
+    /// Where.
+    pub location: Location,
+}
+
+/// A secret, with every place it was found.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The rule.
+    pub rule: RuleIdx,
+    /// The rule's id.
+    pub rule_id: String,
+    /// The rule's name.
+    pub rule_name: String,
+    /// Severity (a paired AWS key is critical).
+    pub severity: Severity,
+    /// The secret.
+    pub secret: Secret,
+    /// The paired AWS secret access key, from any location.
+    pub secret_key: Option<Secret>,
+    /// The paired AWS session token, from any location.
+    pub session_token: Option<Secret>,
+    /// The AWS account decoded offline from the key id, where the layout carries it.
+    pub aws_account: Option<String>,
+    /// Stable id: hash of rule id and secret.
+    pub fingerprint: String,
+    /// Every location, sorted.
+    pub locations: Vec<Location>,
+}
+
+/// Builds hits from one blob's matches. Matches on a line carrying [`ALLOW_MARKER`] are
+/// dropped; the number dropped is returned.
+pub fn hits_in_blob(
+    rules: &RuleSet,
+    hay: &[u8],
+    provenance: &Provenance,
+    matches: &[Match],
+    out: &mut Vec<Hit>,
+) -> usize {
+    let mut lines = LineIndex::default();
+    let mut suppressed = 0;
+    let secret_of =
+        |span: Span, v: Option<Validator>| Secret::new(&validate::normalize(v, span.of(hay)));
+    // Every secret in the blob, so that a snippet redacts its neighbours too.
+    let mut all: Vec<(Span, Secret)> = Vec::with_capacity(matches.len());
+    for m in matches {
+        all.push((m.secret, secret_of(m.secret, rules.get(m.rule).syntax.validate)));
+        all.extend(m.secret_key.map(|s| (s, secret_of(s, Some(Validator::AwsSecretAccessKey)))));
+        all.extend(m.session_token.map(|s| (s, secret_of(s, None))));
+    }
+    for m in matches {
+        let (line_start, line_end) = line_bounds(hay, m.secret.start);
+        if memchr::memmem::find(&hay[line_start..line_end], ALLOW_MARKER).is_some() {
+            suppressed += 1;
+            continue;
+        }
+        let find = |span: Span| all.iter().find(|(s, _)| *s == span).map(|(_, v)| v.clone());
+        let secret = find(m.secret).expect("every match's secret is in `all`");
+        let location = Location {
+            provenance: provenance.clone(),
+            span: m.secret,
+            start: lines.position(hay, m.secret.start),
+            end: lines.position(hay, m.secret.end),
+            secret_key_at: m.secret_key.map(|s| lines.position(hay, s.start)),
+            snippet: snippet(hay, m.secret, &all),
+        };
+        out.push(Hit {
+            rule: m.rule,
+            secret,
+            secret_key: m.secret_key.and_then(find),
+            session_token: m.session_token.and_then(find),
+            location,
+        });
+    }
+    suppressed
+}
+
+/// Folds hits into findings, one per (rule, secret), sorted by severity then rule then secret.
+pub fn group(rules: &RuleSet, hits: Vec<Hit>) -> Vec<Finding> {
+    let mut by_secret: BTreeMap<(RuleIdx, Secret), Finding> = BTreeMap::new();
+    for hit in hits {
+        let entry = by_secret.entry((hit.rule, hit.secret.clone())).or_insert_with(|| {
+            let rule = rules.get(hit.rule);
+            let is_key_id = rule.syntax.validate == Some(Validator::AwsAccessKeyId);
+            Finding {
+                rule: hit.rule,
+                rule_id: rule.id().to_string(),
+                rule_name: rule.syntax.name.clone(),
+                severity: rule.severity(),
+                aws_account: is_key_id
+                    .then(|| aws::account_id(hit.secret.expose().as_bytes()))
+                    .flatten(),
+                fingerprint: fingerprint(rule.id(), &hit.secret),
+                secret: hit.secret.clone(),
+                secret_key: None,
+                session_token: None,
+                locations: Vec::new(),
+            }
+        });
+        if entry.secret_key.is_none() && hit.secret_key.is_some() {
+            entry.secret_key = hit.secret_key;
+            entry.severity = Severity::Critical;
+        }
+        if entry.session_token.is_none() {
+            entry.session_token = hit.session_token;
+        }
+        entry.locations.push(hit.location);
+    }
+    let mut findings: Vec<Finding> = by_secret.into_values().collect();
+    for finding in &mut findings {
+        finding.locations.sort_by(|a, b| {
+            (&a.provenance, a.start, a.span).cmp(&(&b.provenance, b.start, b.span))
+        });
+        finding.locations.dedup_by(|a, b| a.provenance == b.provenance && a.span == b.span);
+    }
+    findings.sort_by(|a, b| {
+        let first = |f: &Finding| f.locations.first().map(|l| (l.provenance.clone(), l.start));
+        (std::cmp::Reverse(a.severity), first(a), &a.rule_id).cmp(&(
+            std::cmp::Reverse(b.severity),
+            first(b),
+            &b.rule_id,
+        ))
+    });
+    findings
+}
+
+/// The stable fingerprint of a secret under a rule: the same on every run and machine.
+pub fn fingerprint(rule_id: &str, secret: &Secret) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(secret.expose().as_bytes());
+    hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Byte bounds of the line holding `offset` (without its terminator).
+fn line_bounds(hay: &[u8], offset: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &hay[..offset]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &hay[offset..]).map_or(hay.len(), |i| offset + i);
+    let end = if end > start && hay[end - 1] == b'\r' { end - 1 } else { end };
+    (start, end)
+}
+
+/// Turns offsets into line/column, counting forward from the previous query when it can.
+#[derive(Default)]
+struct LineIndex {
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineIndex {
+    fn position(&mut self, hay: &[u8], offset: usize) -> Position {
+        if offset < self.offset || self.line == 0 {
+            *self = LineIndex { offset: 0, line: 1, line_start: 0 };
+        }
+        for i in memchr::memchr_iter(b'\n', &hay[self.offset..offset]) {
+            self.line += 1;
+            self.line_start = self.offset + i + 1;
+        }
+        self.offset = offset;
+        let column = hay[self.line_start..offset].iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        Position { line: self.line, column: column + 1 }
+    }
+}
+
+/// The secret's line, cut to [`SNIPPET_CONTEXT`] bytes each side, with every secret on it as a
+/// [`SnippetPart::Secret`].
+fn snippet(hay: &[u8], at: Span, secrets: &[(Span, Secret)]) -> Vec<SnippetPart> {
+    let (line_start, line_end) = line_bounds(hay, at.start);
+    let mut from = floor_char(hay, at.start.saturating_sub(SNIPPET_CONTEXT).max(line_start));
+    let mut to = ceil_char(hay, at.end.saturating_add(SNIPPET_CONTEXT).min(line_end.max(at.end)));
+    // Widen the cut so that no secret is shown in part.
+    for (span, _) in secrets {
+        if span.start < to && from < span.end {
+            from = from.min(span.start);
+            to = to.max(span.end);
+        }
+    }
+    let mut inside: Vec<&(Span, Secret)> =
+        secrets.iter().filter(|(s, _)| s.start >= from && s.end <= to).collect();
+    inside.sort_by_key(|(s, _)| s.start);
+    let mut parts = Vec::new();
+    let mut pos = from;
+    let text =
+        |a: usize, b: usize| SnippetPart::Text(String::from_utf8_lossy(&hay[a..b]).into_owned());
+    if from > line_start {
+        parts.push(SnippetPart::Text("…".to_string()));
+    }
+    for (span, secret) in inside {
+        if span.start < pos {
+            continue;
+        }
+        parts.push(text(pos, span.start));
+        parts.push(SnippetPart::Secret(secret.clone()));
+        pos = span.end;
+    }
+    parts.push(text(pos, to.max(pos)));
+    if to < line_end {
+        parts.push(SnippetPart::Text("…".to_string()));
+    }
+    parts
+}
+
+fn floor_char(hay: &[u8], mut i: usize) -> usize {
+    while i > 0 && i < hay.len() && (hay[i] & 0xC0) == 0x80 {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(hay: &[u8], mut i: usize) -> usize {
+    while i < hay.len() && (hay[i] & 0xC0) == 0x80 {
+        i += 1;
+    }
+    i
+}

@@ -1,0 +1,26 @@
+//! keysweep finds leaked credentials, AWS keys first, and tells a responder what matters.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! source (fs, stdin) ──Blob + Provenance──► scan ──&[u8]──► Matcher ──Match──► finding::build
+//!     ──Finding──► enrich (allowlist, baseline) ──► Report ──► text | json | jsonl | sarif
+//! ```
+//!
+//! - [`rules`]: rule data, compiled; [`matcher`]: pure bytes → matches.
+//! - [`source`]: everything that touches the file system; [`scan`]: the parallel pipeline.
+//! - [`finding`]: matches with locations, grouped by secret; [`enrich`]: suppression.
+//! - [`report`]: writers, which never open files or reach the network.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod enrich;
+pub mod finding;
+pub mod matcher;
+pub mod provenance;
+pub mod redact;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;

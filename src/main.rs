@@ -1,0 +1,31 @@
+//! The `keysweep` binary: parse arguments, run, turn the outcome into an exit code.
+#![deny(unsafe_code)]
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let args = cli::args::Cli::parse();
+    match cli::run(args) {
+        Ok(outcome) => outcome.into(),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(0),
+        Err(err) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("keysweep: error: {err:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,152 @@
+//! JSON and JSON Lines: serialize-only wire types, so the on-disk shape is explicit.
+
+use std::io;
+
+use serde::Serialize;
+
+use super::Report;
+use crate::finding::{Finding, Location};
+use crate::provenance::Provenance;
+use crate::source::InputError;
+
+/// Version of the JSON report's shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    findings: Vec<FindingWire<'a>>,
+    errors: &'a [InputError],
+    stats: Stats,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Stats {
+    findings: usize,
+    locations: usize,
+    blobs_scanned: u64,
+    bytes_scanned: u64,
+    skipped_binary: u64,
+    skipped_too_large: u64,
+    skipped_allowlisted: u64,
+    suppressed_inline: u64,
+    suppressed: u64,
+    errors: usize,
+    elapsed_ms: u128,
+}
+
+#[derive(Serialize)]
+struct FindingWire<'a> {
+    rule: &'a str,
+    rule_name: &'a str,
+    severity: &'static str,
+    fingerprint: &'a str,
+    secret: String,
+    secret_length: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aws_account: Option<&'a str>,
+    locations: Vec<LocationWire<'a>>,
+}
+
+#[derive(Serialize)]
+struct LocationWire<'a> {
+    source: &'static str,
+    path: &'a str,
+    relative_path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    offset: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_key_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_key_column: Option<usize>,
+    snippet: String,
+}
+
+fn finding_wire<'a>(finding: &'a Finding, show: bool) -> FindingWire<'a> {
+    FindingWire {
+        rule: &finding.rule_id,
+        rule_name: &finding.rule_name,
+        severity: finding.severity.as_str(),
+        fingerprint: &finding.fingerprint,
+        secret: finding.secret.render(show),
+        secret_length: finding.secret.len(),
+        secret_key: finding.secret_key.as_ref().map(|s| s.render(show)),
+        session_token: finding.session_token.as_ref().map(|s| s.render(show)),
+        aws_account: finding.aws_account.as_deref(),
+        locations: finding.locations.iter().map(|l| location_wire(l, show)).collect(),
+    }
+}
+
+fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
+    LocationWire {
+        source: match location.provenance {
+            Provenance::File { .. } => "file",
+            Provenance::Stdin => "stdin",
+        },
+        path: location.provenance.display_path(),
+        relative_path: location.provenance.relative_path(),
+        line: location.start.line,
+        column: location.start.column,
+        end_line: location.end.line,
+        end_column: location.end.column,
+        offset: location.span.start,
+        secret_key_line: location.secret_key_at.map(|p| p.line),
+        secret_key_column: location.secret_key_at.map(|p| p.column),
+        snippet: location.snippet_text(show),
+    }
+}
+
+/// Writes one JSON document.
+///
+/// # Errors
+/// Whatever the writer returns.
+pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
+    let stats = report.stats;
+    let document = Document {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool { name: "keysweep", version: env!("CARGO_PKG_VERSION") },
+        findings: report.findings.iter().map(|f| finding_wire(f, report.show_secrets)).collect(),
+        errors: &stats.errors,
+        stats: Stats {
+            findings: report.findings.len(),
+            locations: report.location_count(),
+            blobs_scanned: stats.blobs,
+            bytes_scanned: stats.bytes,
+            skipped_binary: stats.skipped_binary,
+            skipped_too_large: stats.skipped_large,
+            skipped_allowlisted: stats.skipped_allowlisted,
+            suppressed_inline: stats.suppressed_inline,
+            suppressed: stats.suppressed,
+            errors: stats.errors.len(),
+            elapsed_ms: stats.elapsed.as_millis(),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
+
+/// Writes one finding per line.
+///
+/// # Errors
+/// Whatever the writer returns.
+pub fn write_lines(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
+    for finding in report.findings {
+        serde_json::to_writer(&mut *out, &finding_wire(finding, report.show_secrets))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! Working trees, files and standard input.
+//!
+//! Directories are walked with `ignore`'s parallel walker: hidden files are included (`.env`,
+//! `.aws/credentials` and `.github/` are where keys live), `.gitignore`, `.ignore` and
+//! `.keysweepignore` are honoured unless `no_ignore`, `.git/` is never entered and symlinks are
+//! not followed (so no loops). Small files are read into a per-thread buffer; large ones are
+//! memory-mapped. Binary files (a NUL in the first 8 KiB) are skipped unless asked.
+
+use std::{
+    fs::File,
+    io::{self, Read},
+    path::{Path, PathBuf},
+};
+
+use globset::GlobSet;
+use ignore::{WalkBuilder, WalkState};
+
+use super::{InputError, looks_binary, mmap};
+use crate::provenance::Provenance;
+
+/// Files at least this large are memory-mapped instead of read.
+pub const MMAP_THRESHOLD: u64 = 1 << 20;
+
+/// Why a file was passed over without being scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// It looked binary.
+    Binary,
+    /// It was larger than the size limit.
+    TooLarge,
+    /// An allowlisted path.
+    Allowlisted,
+}
+
+/// Receives what a source reads. One sink per worker thread.
+pub trait BlobSink: Send {
+    /// A blob to scan.
+    fn blob(&mut self, data: &[u8], provenance: Provenance);
+    /// An input that could not be read.
+    fn error(&mut self, error: InputError);
+    /// A file passed over.
+    fn skipped(&mut self, _provenance: Provenance, _why: Skip) {}
+}
+
+/// How to walk.
+#[derive(Debug, Clone)]
+pub struct FsOptions {
+    /// Ignore `.gitignore`, `.ignore` and `.keysweepignore`.
+    pub no_ignore: bool,
+    /// Files larger than this are skipped.
+    pub max_file_size: u64,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Scan files that look binary.
+    pub scan_binary: bool,
+    /// Paths (relative to their root) never read.
+    pub exclude: Option<GlobSet>,
+}
+
+/// Reads every root into sinks made by `make_sink`. `-` is standard input.
+pub fn walk<S: BlobSink>(roots: &[PathBuf], options: &FsOptions, make_sink: impl Fn() -> S + Sync) {
+    for root in roots {
+        if root.as_os_str() == "-" {
+            let mut sink = make_sink();
+            let mut data = Vec::new();
+            match io::stdin().lock().read_to_end(&mut data) {
+                Ok(_) => sink.blob(&data, Provenance::Stdin),
+                Err(e) => {
+                    sink.error(InputError { input: "<stdin>".into(), message: e.to_string() })
+                }
+            }
+            continue;
+        }
+        match std::fs::metadata(root) {
+            Err(e) => make_sink().error(input_error(root, &e)),
+            Ok(meta) if meta.is_dir() => walk_dir(root, options, &make_sink),
+            Ok(meta) => {
+                let mut sink = make_sink();
+                let name = root.file_name().map_or_else(
+                    || root.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                let provenance = Provenance::File { path: display(root), relative: name };
+                let mut reader = Reader::default();
+                reader.read(
+                    root,
+                    meta.is_file().then_some(meta.len()),
+                    provenance,
+                    options,
+                    &mut sink,
+                );
+            }
+        }
+    }
+}
+
+fn walk_dir<S: BlobSink>(root: &Path, options: &FsOptions, make_sink: &(impl Fn() -> S + Sync)) {
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .follow_links(false)
+        .require_git(false)
+        .threads(options.threads)
+        .filter_entry(|entry| entry.file_name() != ".git");
+    if options.no_ignore {
+        builder.standard_filters(false).hidden(false);
+    } else {
+        builder.add_custom_ignore_filename(".keysweepignore");
+    }
+    builder.build_parallel().run(|| {
+        let mut sink = make_sink();
+        let mut reader = Reader::default();
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    sink.error(walk_error(root, err));
+                    return WalkState::Continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return WalkState::Continue;
+            }
+            let path = entry.path();
+            let relative = relative(root, path);
+            let provenance = Provenance::File { path: display(path), relative: relative.clone() };
+            if options.exclude.as_ref().is_some_and(|set| set.is_match(&relative)) {
+                sink.skipped(provenance, Skip::Allowlisted);
+                return WalkState::Continue;
+            }
+            let size = match entry.metadata() {
+                Ok(meta) => meta.len(),
+                Err(err) => {
+                    sink.error(walk_error(root, err));
+                    return WalkState::Continue;
+                }
+            };
+            reader.read(path, Some(size), provenance, options, &mut sink);
+            WalkState::Continue
+        })
+    });
+}
+
+/// Reads one file, choosing mmap or read, and passes it to the sink.
+#[derive(Default)]
+struct Reader {
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    fn read(
+        &mut self,
+        path: &Path,
+        size: Option<u64>,
+        provenance: Provenance,
+        options: &FsOptions,
+        sink: &mut impl BlobSink,
+    ) {
+        if size.is_some_and(|s| s > options.max_file_size) {
+            sink.skipped(provenance, Skip::TooLarge);
+            return;
+        }
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) => return sink.error(input_error(path, &e)),
+        };
+        if size.is_some_and(|s| s >= MMAP_THRESHOLD)
+            && let Ok(map) = mmap::map(&file)
+        {
+            return deliver(&map, provenance, options, sink);
+        }
+        self.buf.clear();
+        // A FIFO or device named on the command line has no size: read it, bounded.
+        let limit = options.max_file_size.saturating_add(1);
+        match (&mut file).take(limit).read_to_end(&mut self.buf) {
+            Ok(_) if self.buf.len() as u64 > options.max_file_size => {
+                sink.skipped(provenance, Skip::TooLarge)
+            }
+            Ok(_) => deliver(&self.buf, provenance, options, sink),
+            Err(e) => sink.error(input_error(path, &e)),
+        }
+        if self.buf.capacity() > 4 * MMAP_THRESHOLD as usize {
+            self.buf = Vec::new();
+        }
+    }
+}
+
+fn deliver(data: &[u8], provenance: Provenance, options: &FsOptions, sink: &mut impl BlobSink) {
+    if !options.scan_binary && looks_binary(data) {
+        sink.skipped(provenance, Skip::Binary);
+    } else {
+        sink.blob(data, provenance);
+    }
+}
+
+fn input_error(path: &Path, err: &io::Error) -> InputError {
+    InputError { input: display(path), message: err.to_string() }
+}
+
+fn walk_error(root: &Path, err: ignore::Error) -> InputError {
+    let path = match &err {
+        ignore::Error::WithPath { path, .. } => display(path),
+        _ => display(root),
+    };
+    let message = match err {
+        ignore::Error::WithPath { err, .. } => err.to_string(),
+        other => other.to_string(),
+    };
+    InputError { input: path, message }
+}
+
+/// A path as the user sees it: as walked, without a leading `./`.
+fn display(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    text.strip_prefix("./").map(str::to_string).unwrap_or_else(|| text.into_owned())
+}
+
+/// `path` relative to `root`, `/`-separated.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> =
+        rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parts.join("/")
+}
