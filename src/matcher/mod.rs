@@ -17,11 +17,11 @@
 //! only when it finds something.
 
 pub mod aws;
+pub mod prefilter;
 pub mod validate;
 
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::{Input, meta, util::captures::Captures};
 
 use crate::rules::{RuleIdx, RuleSet, Validator};
@@ -75,6 +75,7 @@ pub struct Match {
 pub struct Scratch {
     caches: Vec<Option<(meta::Cache, Captures)>>,
     windows: Vec<(RuleIdx, usize, usize)>,
+    lowercase: Vec<u8>,
     aws: aws::Scratch,
 }
 
@@ -82,7 +83,7 @@ pub struct Scratch {
 #[derive(Debug)]
 pub struct Matcher {
     rules: Arc<RuleSet>,
-    keywords: AhoCorasick,
+    keywords: prefilter::Prefilter,
     keyword_rules: Vec<Vec<RuleIdx>>,
     aws: aws::Pairing,
 }
@@ -111,11 +112,8 @@ impl Matcher {
                 }
             }
         }
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&keywords)
-            .expect("keywords are short literals, within the automaton's limits");
+        let lowercase: Vec<Vec<u8>> = keywords.iter().map(|k| k.as_bytes().to_vec()).collect();
+        let automaton = prefilter::Prefilter::new(&lowercase);
         Matcher { aws: aws::Pairing::new(&rules), rules, keywords: automaton, keyword_rules }
     }
 
@@ -128,14 +126,15 @@ impl Matcher {
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
         out.clear();
         scratch.windows.clear();
-        for hit in self.keywords.find_overlapping_iter(hay) {
-            for &idx in &self.keyword_rules[hit.pattern().as_usize()] {
+        let windows = &mut scratch.windows;
+        self.keywords.for_each(hay, &mut scratch.lowercase, |keyword, start, end| {
+            for &idx in &self.keyword_rules[keyword] {
                 let rule = self.rules.get(idx);
-                let start = hit.start().saturating_sub(rule.window_before);
-                let end = hit.end().saturating_add(rule.window_after).min(hay.len());
-                scratch.windows.push((idx, start, end));
+                let from = start.saturating_sub(rule.window_before);
+                let to = end.saturating_add(rule.window_after).min(hay.len());
+                windows.push((idx, from, to));
             }
-        }
+        });
         if scratch.windows.is_empty() {
             return;
         }
