@@ -15,7 +15,7 @@ use std::{
 use globset::GlobSet;
 use ignore::{WalkBuilder, WalkState};
 
-use super::{InputError, looks_binary, mmap};
+use super::{InputError, looks_binary, mmap, utf16_to_utf8};
 use crate::provenance::Provenance;
 
 /// Files at least this large are memory-mapped instead of read.
@@ -186,7 +186,9 @@ impl Reader {
 }
 
 fn deliver(data: &[u8], provenance: Provenance, options: &FsOptions, sink: &mut impl BlobSink) {
-    if !options.scan_binary && looks_binary(data) {
+    if let Some(utf8) = utf16_to_utf8(data) {
+        sink.blob(&utf8, provenance);
+    } else if !options.scan_binary && looks_binary(data) {
         sink.skipped(provenance, Skip::Binary);
     } else {
         sink.blob(data, provenance);
