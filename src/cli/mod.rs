@@ -74,7 +74,7 @@ fn load(config_path: Option<&Path>, first_root: Option<&Path>) -> anyhow::Result
     };
     let mut builder = RuleSet::builder();
     builder.add_builtin().context("built-in rules are broken")?;
-    let builtin_count = RuleSet::builtin().map(|r| r.len()).unwrap_or(0);
+    let builtin_count = builder.len();
     let origin = config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
     for rule in &config.rules {
         builder.add(rule.clone(), &origin).with_context(|| format!("in config {origin}"))?;

@@ -82,8 +82,8 @@ impl Allowlist {
 
     /// True when the finding is allowlisted by rule, secret regex or fingerprint.
     pub fn allows(&self, finding: &Finding) -> bool {
-        self.rules.iter().any(|r| *r == finding.rule_id)
-            || self.fingerprints.iter().any(|f| *f == finding.fingerprint)
+        self.rules.contains(&finding.rule_id)
+            || self.fingerprints.contains(&finding.fingerprint)
             || self.regexes.iter().any(|r| r.is_match(finding.secret.expose()))
     }
 }

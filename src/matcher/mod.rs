@@ -43,13 +43,7 @@ impl Span {
 
     /// Bytes between two spans, 0 when they overlap.
     pub fn gap(&self, other: &Span) -> usize {
-        if self.end <= other.start {
-            other.start - self.end
-        } else if other.end <= self.start {
-            self.start - other.end
-        } else {
-            0
-        }
+        other.start.saturating_sub(self.end).max(self.start.saturating_sub(other.end))
     }
 
     fn overlaps(&self, other: &Span) -> bool {
@@ -179,15 +173,17 @@ impl Matcher {
         out: &mut Vec<Match>,
     ) {
         let rule = self.rules.get(idx);
+        let Some(compiled) = rule.compiled() else { return };
+        let regex = &compiled.regex;
         let (cache, caps) = scratch.caches[idx.0 as usize]
-            .get_or_insert_with(|| (rule.regex.create_cache(), rule.regex.create_captures()));
+            .get_or_insert_with(|| (regex.create_cache(), regex.create_captures()));
         let mut at = start;
         while at < end {
             let input = Input::new(hay).span(at..end);
-            rule.regex.search_captures_with(cache, &input, caps);
+            regex.search_captures_with(cache, &input, caps);
             let Some(whole) = caps.get_match() else { break };
             at = if whole.end() > at { whole.end() } else { at + 1 };
-            let Some(secret) = caps.get_group(rule.secret_group) else { continue };
+            let Some(secret) = caps.get_group(compiled.secret_group) else { continue };
             let secret = Span { start: secret.start, end: secret.end };
             if validate::accept(rule, secret.of(hay), &hay[secret.end..]) {
                 out.push(Match { rule: idx, secret, secret_key: None, session_token: None });

@@ -15,16 +15,24 @@ use aho_corasick::{AhoCorasick, MatchKind, packed};
 const CHUNK: usize = 64 * 1024;
 /// Teddy's pattern limit.
 const MAX_ANCHORS: usize = 64;
-/// Longest anchor tried.
+/// Longest anchor: Teddy fingerprints the first bytes and verifies the rest, so longer
+/// anchors only cost verification; 8 keeps families such as `begin rs`/`begin ec` apart.
 const MAX_ANCHOR_LEN: usize = 8;
 
-/// The searcher behind the prefilter.
+/// The searchers behind the prefilter.
 #[derive(Debug, Clone)]
 enum Engine {
-    /// Teddy over anchors.
-    Packed(packed::Searcher),
-    /// Aho-Corasick over full lowercase keywords (too many anchors for Teddy).
+    /// Teddy searchers, each over at most [`MAX_ANCHORS`] anchors (one pass each).
+    Packed(Vec<Group>),
+    /// Aho-Corasick over full lowercase keywords, where Teddy cannot be built.
     Automaton(AhoCorasick),
+}
+
+/// One Teddy searcher and, per anchor, the keywords that start with it.
+#[derive(Debug, Clone)]
+struct Group {
+    searcher: packed::Searcher,
+    candidates: Vec<Vec<usize>>,
 }
 
 /// Finds keyword occurrences.
@@ -33,58 +41,68 @@ pub struct Prefilter {
     engine: Engine,
     /// Lowercase keywords.
     keywords: Vec<Vec<u8>>,
-    /// For each engine pattern: the keywords that start with it.
-    candidates: Vec<Vec<usize>>,
-    /// Longest engine pattern, which sets the overlap between chunks.
+    /// Longest anchor, which sets the overlap between chunks.
     longest: usize,
 }
 
 impl Prefilter {
     /// Builds the prefilter over lowercase `keywords` (each at least 3 bytes).
+    ///
+    /// Anchors are keyword prefixes of at most [`MAX_ANCHOR_LEN`] bytes. Rather than shorten
+    /// anchors until 64 fit one Teddy searcher (measured: 3-byte anchors such as `sec` or `aut`
+    /// hit every few lines of code and made the scan 10x slower), anchors are split into groups
+    /// of 64, each searched in its own pass over the lowercased chunk.
     pub fn new(keywords: &[Vec<u8>]) -> Prefilter {
-        for len in (3..=MAX_ANCHOR_LEN).rev() {
-            let mut anchors: Vec<Vec<u8>> =
-                keywords.iter().map(|k| k[..k.len().min(len)].to_vec()).collect();
-            anchors.sort();
-            anchors.dedup();
-            if anchors.len() > MAX_ANCHORS {
-                continue;
-            }
-            // Shorter anchors first: leftmost-first then reports the shortest anchor at a
-            // position, and `candidates` covers every keyword that starts with it.
-            anchors.sort_by_key(|a| (a.len(), a.clone()));
-            let mut builder =
-                packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder();
-            builder.extend(&anchors);
-            if let Some(searcher) = builder.build() {
-                return Prefilter::with(Engine::Packed(searcher), anchors, keywords);
+        let mut anchors: Vec<Vec<u8>> =
+            keywords.iter().map(|k| k[..k.len().min(MAX_ANCHOR_LEN)].to_vec()).collect();
+        anchors.sort();
+        anchors.dedup();
+        // A keyword whose anchor has another anchor as a prefix is found through the shorter
+        // one (leftmost-first reports one pattern per position), so drop the longer anchors.
+        let mut minimal: Vec<Vec<u8>> = Vec::new();
+        for anchor in anchors {
+            if !minimal.iter().any(|m| anchor.starts_with(m)) {
+                minimal.push(anchor);
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(keywords)
-            .expect("keywords are short literals, within the automaton's limits");
-        Prefilter::with(Engine::Automaton(automaton), keywords.to_vec(), keywords)
+        let longest = minimal.iter().map(Vec::len).max().unwrap_or(1);
+        let mut groups = Vec::new();
+        for chunk in minimal.chunks(MAX_ANCHORS) {
+            let mut builder =
+                packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder();
+            builder.extend(chunk);
+            let Some(searcher) = builder.build() else { break };
+            let candidates = chunk
+                .iter()
+                .map(|p| (0..keywords.len()).filter(|&k| keywords[k].starts_with(p)).collect())
+                .collect();
+            groups.push(Group { searcher, candidates });
+        }
+        let engine = if groups.len() * MAX_ANCHORS >= minimal.len() && !groups.is_empty() {
+            Engine::Packed(groups)
+        } else {
+            Engine::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(keywords)
+                    .expect("keywords are short literals, within the automaton's limits"),
+            )
+        };
+        Prefilter { engine, keywords: keywords.to_vec(), longest }
     }
 
-    fn with(engine: Engine, patterns: Vec<Vec<u8>>, keywords: &[Vec<u8>]) -> Prefilter {
-        let candidates = patterns
-            .iter()
-            .map(|p| (0..keywords.len()).filter(|&k| keywords[k].starts_with(p)).collect())
-            .collect();
-        let longest = patterns.iter().map(Vec::len).max().unwrap_or(1);
-        Prefilter { engine, keywords: keywords.to_vec(), candidates, longest }
-    }
-
-    /// Calls `hit(keyword index, start, end)` for every keyword occurrence in `hay`, in
-    /// increasing order of start. `buf` is scratch space.
+    /// Calls `hit(keyword index, start, end)` for every keyword occurrence in `hay`. `buf` is
+    /// scratch space.
     pub fn for_each(
         &self,
         hay: &[u8],
         buf: &mut Vec<u8>,
         mut hit: impl FnMut(usize, usize, usize),
     ) {
-        let overlap = self.longest - 1;
+        let overlap = match &self.engine {
+            Engine::Packed(_) => self.longest - 1,
+            Engine::Automaton(_) => self.keywords.iter().map(Vec::len).max().unwrap_or(1) - 1,
+        };
         let mut chunk_start = 0;
         while chunk_start < hay.len() {
             let core_end = (chunk_start + CHUNK).min(hay.len());
@@ -92,36 +110,34 @@ impl Prefilter {
             buf.clear();
             buf.extend_from_slice(&hay[chunk_start..end]);
             buf.make_ascii_lowercase();
-            let mut report = |pattern: usize, start: usize| {
-                let at = chunk_start + start;
-                for &k in &self.candidates[pattern] {
-                    let keyword = &self.keywords[k];
-                    let end = at + keyword.len();
-                    if end <= hay.len() && hay[at..end].eq_ignore_ascii_case(keyword) {
-                        hit(k, at, end);
-                    }
-                }
-            };
             let core_len = core_end - chunk_start;
             match &self.engine {
-                Engine::Packed(searcher) => {
-                    let mut at = 0;
-                    while at < core_len {
-                        let span = aho_corasick::Span::from(at..buf.len());
-                        let Some(m) = searcher.find_in(&buf, span) else { break };
-                        if m.start() >= core_len {
-                            break;
+                Engine::Packed(groups) => {
+                    for group in groups {
+                        let mut at = 0;
+                        while at < core_len {
+                            let span = aho_corasick::Span::from(at..buf.len());
+                            let Some(m) = group.searcher.find_in(buf.as_slice(), span) else {
+                                break;
+                            };
+                            if m.start() >= core_len {
+                                break;
+                            }
+                            let pos = chunk_start + m.start();
+                            for &k in &group.candidates[m.pattern().as_usize()] {
+                                let keyword = &self.keywords[k];
+                                let end = pos + keyword.len();
+                                if end <= hay.len() && hay[pos..end].eq_ignore_ascii_case(keyword) {
+                                    hit(k, pos, end);
+                                }
+                            }
+                            at = m.start() + 1;
                         }
-                        report(m.pattern().as_usize(), m.start());
-                        at = m.start() + 1;
                     }
                 }
                 Engine::Automaton(automaton) => {
                     for m in automaton.find_overlapping_iter(buf.as_slice()) {
-                        if m.start() < core_len
-                            && m.end() - m.start() == self.keywords[m.pattern().as_usize()].len()
-                        {
-                            // The automaton's patterns are the keywords: verified already.
+                        if m.start() < core_len {
                             hit(
                                 m.pattern().as_usize(),
                                 chunk_start + m.start(),
@@ -165,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn falls_back_to_an_automaton_beyond_teddy_limits() {
+    fn splits_many_anchors_into_groups() {
         let many: Vec<String> = (0..200).map(|i| format!("k{i:03}x")).collect();
         let refs: Vec<&str> = many.iter().map(String::as_str).collect();
         assert_eq!(hits(&refs, b"..K150X.."), vec![(150, 2)]);

@@ -16,6 +16,10 @@ pub fn check_examples(matcher: &Matcher, select: impl Fn(RuleIdx) -> bool) -> Ve
         if !select(idx) {
             continue;
         }
+        if let Err(error) = rule.check_regex() {
+            errors.push(error);
+            continue;
+        }
         let fail = |problem: String| Error::Example { id: rule.id().to_string(), problem };
         if rule.syntax.examples.is_empty() {
             errors.push(fail("has no examples".to_string()));

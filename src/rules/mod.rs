@@ -7,7 +7,7 @@
 pub mod check;
 pub mod syntax;
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::OnceLock};
 
 use regex_automata::{meta, util::syntax as re_syntax};
 
@@ -102,17 +102,43 @@ pub struct Rule {
     pub origin: String,
     /// Keywords, lowercased.
     pub keywords: Vec<String>,
-    /// The compiled confirming regex.
-    pub regex: meta::Regex,
-    /// Index of the `secret` capture group.
-    pub secret_group: usize,
+    /// The confirming regex, compiled on first use: most rules never see a keyword hit in a
+    /// given scan, and compiling all of them up front cost ~30 ms per run (a pre-commit hook
+    /// pays that on every commit).
+    compiled: OnceLock<Result<Compiled, String>>,
     /// Bytes before a keyword hit the regex may see.
     pub window_before: usize,
     /// Bytes after a keyword hit the regex may see.
     pub window_after: usize,
 }
 
+/// A rule's regex, compiled.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The confirming regex.
+    pub regex: meta::Regex,
+    /// Index of the `secret` capture group.
+    pub secret_group: usize,
+}
+
 impl Rule {
+    /// The compiled regex; `None` only for a built-in rule whose regex is broken, which
+    /// `cargo test` rules out (user rules are compiled when loaded, see [`RuleSetBuilder::add`]).
+    pub fn compiled(&self) -> Option<&Compiled> {
+        self.compile_now().as_ref().ok()
+    }
+
+    fn compile_now(&self) -> &Result<Compiled, String> {
+        self.compiled.get_or_init(|| {
+            let regex = compile_regex(&self.syntax.regex).map_err(|e| e.to_string())?;
+            let secret_group = regex
+                .group_info()
+                .to_index(regex_automata::PatternID::ZERO, "secret")
+                .ok_or_else(|| "regex has no capture group named `secret`".to_string())?;
+            Ok(Compiled { regex, secret_group })
+        })
+    }
+
     /// The rule id.
     pub fn id(&self) -> &str {
         &self.syntax.id
@@ -121,6 +147,21 @@ impl Rule {
     /// The rule's severity as written.
     pub fn severity(&self) -> Severity {
         self.syntax.severity
+    }
+
+    /// Compiles the regex now, reporting why it fails.
+    ///
+    /// # Errors
+    /// An invalid regex or one without a `secret` group, naming the rule.
+    pub fn check_regex(&self) -> Result<(), Error> {
+        let id = self.id().to_string();
+        match self.compile_now() {
+            Ok(_) => Ok(()),
+            Err(_) => match compile_regex(&self.syntax.regex) {
+                Err(source) => Err(Error::Regex { id, source }),
+                Ok(_) => Err(Error::NoSecretGroup { id }),
+            },
+        }
     }
 
     fn compile(syntax: RuleSyntax, origin: &str) -> Result<Rule, Error> {
@@ -138,16 +179,9 @@ impl Rule {
         if let Some(short) = syntax.keywords.iter().find(|k| k.len() < 3) {
             return Err(Error::ShortKeyword { id, keyword: short.clone() });
         }
-        let regex = compile_regex(&syntax.regex)
-            .map_err(|source| Error::Regex { id: id.clone(), source: Box::new(source) })?;
-        let secret_group = regex
-            .group_info()
-            .to_index(regex_automata::PatternID::ZERO, "secret")
-            .ok_or_else(|| Error::NoSecretGroup { id: id.clone() })?;
         Ok(Rule {
             keywords: syntax.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
-            regex,
-            secret_group,
+            compiled: OnceLock::new(),
             window_before: syntax.window_before.unwrap_or(DEFAULT_WINDOW_BEFORE),
             window_after: syntax.window_after.unwrap_or(DEFAULT_WINDOW_AFTER),
             origin: origin.to_string(),
@@ -160,11 +194,12 @@ impl Rule {
 ///
 /// Unicode is off because haystacks are arbitrary bytes and every token alphabet we match is
 /// ASCII; it also keeps the lazy DFA from giving up on non-ASCII word boundaries.
-pub fn compile_regex(pattern: &str) -> Result<meta::Regex, meta::BuildError> {
+pub fn compile_regex(pattern: &str) -> Result<meta::Regex, Box<meta::BuildError>> {
     meta::Regex::builder()
         .syntax(re_syntax::Config::new().unicode(false).utf8(false))
         .configure(meta::Config::new().utf8_empty(false).hybrid_cache_capacity(1 << 20))
         .build(pattern)
+        .map_err(Box::new)
 }
 
 /// An immutable, compiled set of rules.
@@ -229,7 +264,12 @@ impl RuleSetBuilder {
     /// See [`RuleSetBuilder::add_toml`].
     pub fn add_builtin(&mut self) -> Result<&mut Self, Error> {
         for (name, text) in builtin::BUILTIN_RULE_FILES {
-            self.add_toml(&format!("builtin rules/{name}"), text)?;
+            let origin = format!("builtin rules/{name}");
+            let file: syntax::RuleFile = toml::from_str(text)
+                .map_err(|source| Error::Parse { origin: origin.clone(), source })?;
+            for rule in file.rules {
+                self.add_lazily(rule, &origin, true)?;
+            }
         }
         Ok(self)
     }
@@ -247,11 +287,20 @@ impl RuleSetBuilder {
         Ok(self)
     }
 
-    /// Adds one parsed rule.
+    /// Adds one parsed rule, compiling its regex now so that a broken rule fails at load.
     ///
     /// # Errors
     /// A duplicate id, a missing keyword, a bad regex or a missing `secret` group.
     pub fn add(&mut self, syntax: RuleSyntax, origin: &str) -> Result<&mut Self, Error> {
+        self.add_lazily(syntax, origin, false)
+    }
+
+    fn add_lazily(
+        &mut self,
+        syntax: RuleSyntax,
+        origin: &str,
+        lazy: bool,
+    ) -> Result<&mut Self, Error> {
         if let Some(first) = self.seen.get(&syntax.id) {
             return Err(Error::Duplicate {
                 id: syntax.id.clone(),
@@ -260,9 +309,22 @@ impl RuleSetBuilder {
             });
         }
         let rule = Rule::compile(syntax, origin)?;
+        if !lazy {
+            rule.check_regex()?;
+        }
         self.seen.insert(rule.id().to_string(), origin.to_string());
         self.rules.push(rule);
         Ok(self)
+    }
+
+    /// Number of rules added so far.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True when no rule was added.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
     }
 
     /// Finishes the set.
