@@ -103,8 +103,20 @@ pub struct Finding {
     pub aws_account: Option<String>,
     /// Stable id: hash of rule id and secret.
     pub fingerprint: String,
-    /// Every location, sorted.
+    /// Every location, sorted (git locations oldest first).
     pub locations: Vec<Location>,
+    /// For git history: whether the secret is still in the tree of `HEAD`.
+    pub present_at_head: Option<bool>,
+}
+
+impl Finding {
+    /// The git location where the leak began: the oldest commit that introduced it.
+    pub fn introduced(&self) -> Option<&Location> {
+        self.locations
+            .iter()
+            .filter(|l| l.provenance.commit().is_some())
+            .min_by_key(|l| l.provenance.commit().map(|c| c.timestamp))
+    }
 }
 
 /// Builds hits from one blob's matches. Matches on a line carrying [`ALLOW_MARKER`] are
@@ -174,6 +186,7 @@ pub fn group(rules: &RuleSet, hits: Vec<Hit>) -> Vec<Finding> {
                 secret_key: None,
                 session_token: None,
                 locations: Vec::new(),
+                present_at_head: None,
             }
         });
         if entry.secret_key.is_none() && hit.secret_key.is_some() {

@@ -4,7 +4,7 @@
 //! their results into one shared place when the walk ends, so the hot path takes no lock.
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::{
         Mutex,
         atomic::{AtomicU64, Ordering},
@@ -16,8 +16,9 @@ use crate::finding::{self, Finding, Hit};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::provenance::Provenance;
 use crate::source::{
-    InputError,
-    fs::{self, BlobSink, FsOptions, Skip},
+    BlobSink, Delta, InputError, Skip,
+    fs::{self, FsOptions},
+    git,
 };
 
 /// Counters for the summary and the JSON report.
@@ -91,6 +92,43 @@ pub fn scan_paths(
     ScanResult { findings, stats }
 }
 
+/// Scans a git repository: history, a range or staged changes (see [`git::Mode`]).
+///
+/// # Errors
+/// When the repository cannot be opened or a revision does not resolve.
+pub fn scan_git(
+    matcher: &Matcher,
+    repo: &Path,
+    mode: &git::Mode,
+    options: &git::GitOptions,
+    progress: &Progress,
+) -> Result<ScanResult, git::Error> {
+    let started = Instant::now();
+    let shared = Mutex::new((Vec::new(), ScanStats::default()));
+    let facts = git::scan(repo, mode, options, || Worker::new(matcher, &shared, progress))?;
+    let (hits, mut stats) = shared.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    stats.errors.sort_by(|a, b| a.input.cmp(&b.input));
+    let mut findings = finding::group(matcher.rules(), hits);
+    if *mode != git::Mode::Staged {
+        for finding in &mut findings {
+            let blobs: Vec<&String> = finding
+                .locations
+                .iter()
+                .filter_map(|l| match &l.provenance {
+                    Provenance::GitBlob { blob, .. } => Some(blob),
+                    _ => None,
+                })
+                .collect();
+            if !blobs.is_empty() {
+                finding.present_at_head = Some(blobs.iter().any(|b| facts.head_blobs.contains(*b)));
+            }
+        }
+    }
+    log::info!("git: {} commits, {} distinct blobs", facts.commits, facts.blobs);
+    stats.elapsed = started.elapsed();
+    Ok(ScanResult { findings, stats })
+}
+
 /// Scans one in-memory blob (used by tests, benchmarks and future sources).
 pub fn scan_bytes(matcher: &Matcher, data: &[u8], provenance: Provenance) -> ScanResult {
     let shared = Mutex::new((Vec::new(), ScanStats::default()));
@@ -130,17 +168,27 @@ impl<'a> Worker<'a> {
 }
 
 impl BlobSink for Worker<'_> {
-    fn blob(&mut self, data: &[u8], provenance: Provenance) {
+    fn blob_at(
+        &mut self,
+        data: &[u8],
+        provenances: &mut dyn FnMut() -> Vec<Provenance>,
+        delta: Option<&Delta>,
+    ) {
         self.matcher.scan(data, &mut self.scratch, &mut self.matches);
+        if let Some(delta) = delta {
+            self.matches.retain(|m| delta.added(data, m.secret.start, m.secret.end));
+        }
         if !self.matches.is_empty() {
-            let dropped = finding::hits_in_blob(
-                self.matcher.rules(),
-                data,
-                &provenance,
-                &self.matches,
-                &mut self.hits,
-            );
-            self.stats.suppressed_inline += dropped as u64;
+            for provenance in provenances() {
+                let dropped = finding::hits_in_blob(
+                    self.matcher.rules(),
+                    data,
+                    &provenance,
+                    &self.matches,
+                    &mut self.hits,
+                );
+                self.stats.suppressed_inline += dropped as u64;
+            }
         }
         self.stats.blobs += 1;
         self.stats.bytes += data.len() as u64;
@@ -153,8 +201,8 @@ impl BlobSink for Worker<'_> {
         self.stats.errors.push(error);
     }
 
-    fn skipped(&mut self, provenance: Provenance, why: Skip) {
-        log::debug!("skipped {}: {why:?}", provenance.display_path());
+    fn skipped(&mut self, what: &str, why: Skip) {
+        log::debug!("skipped {what}: {why:?}");
         match why {
             Skip::Binary => self.stats.skipped_binary += 1,
             Skip::TooLarge => self.stats.skipped_large += 1,

@@ -18,9 +18,47 @@ pub struct Cli {
 pub enum Command {
     /// Scan files, directories and standard input (`-`) for secrets.
     Scan(ScanArgs),
+    /// Scan a git repository's history, its staged changes or a range of commits.
+    Git(GitArgs),
     /// List or check the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+/// Options of `git`.
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository (a work tree or a bare repository).
+    #[arg(default_value = ".", value_name = "REPO")]
+    pub repo: PathBuf,
+    /// Scan only what is staged: index entries that differ from HEAD, added lines only
+    /// (for a pre-commit hook).
+    #[arg(long, conflicts_with_all = ["range", "since", "since_date", "all_objects"])]
+    pub staged: bool,
+    /// Report only secrets added by the commits in BASE..HEAD (for pull requests).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with_all = ["since", "since_date", "all_objects"])]
+    pub range: Option<String>,
+    /// Scan only commits not reachable from REV (incremental sweeps).
+    #[arg(long, value_name = "REV", conflicts_with = "since_date")]
+    pub since: Option<String>,
+    /// Scan only commits authored on or after DATE (YYYY-MM-DD, RFC 3339, or seconds since
+    /// the epoch).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since_date: Option<i64>,
+    /// Also scan objects that no ref reaches (dangling and unreachable blobs).
+    #[arg(long)]
+    pub all_objects: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Skip blobs larger than this (bytes, or with K/M/G suffix).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Scan blobs that look binary instead of skipping them.
+    #[arg(long)]
+    pub binary: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// `keysweep rules ...`
@@ -147,8 +185,49 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     value.checked_mul(1 << shift).ok_or_else(|| format!("size too large: {text:?}"))
 }
 
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SSZ` or seconds since the epoch, in UTC.
+pub fn parse_date(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds);
+    }
+    let bad = || format!("not a date (want YYYY-MM-DD or RFC 3339): {text:?}");
+    let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00Z"));
+    let parts: Vec<i64> =
+        date.split('-').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let [year, month, day] = parts[..] else { return Err(bad()) };
+    let time = time.trim_end_matches('Z');
+    let clock: Vec<i64> =
+        time.split(':').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let (h, m, sec) = match clock[..] {
+        [h, m, sec] => (h, m, sec),
+        [h, m] => (h, m, 0),
+        _ => return Err(bad()),
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err(bad());
+    }
+    // Days from civil, after Howard Hinnant's public-domain algorithm.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(days * 86_400 + h * 3600 + m * 60 + sec)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-02"), Ok(86_400));
+        assert_eq!(parse_date("2023-11-14T22:13:20Z"), Ok(1_700_000_000));
+        assert_eq!(parse_date("1700000000"), Ok(1_700_000_000));
+        assert!(parse_date("yesterday").is_err());
+    }
+
     use super::*;
 
     #[test]

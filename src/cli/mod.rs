@@ -20,11 +20,13 @@ use keysweep::{
     matcher::Matcher,
     report::{self, Format, Report},
     rules::{RuleIdx, RuleSet, check::check_examples},
-    scan::{Progress, scan_paths},
-    source::fs::FsOptions,
+    scan::{Progress, ScanResult, scan_git, scan_paths},
+    source::{fs::FsOptions, git as git_source},
 };
 
-use args::{Cli, Command, FormatArg, ListFormat, RulesArgs, RulesCommand, ScanArgs};
+use args::{
+    Cli, Command, FormatArg, GitArgs, ListFormat, OutputArgs, RulesArgs, RulesCommand, ScanArgs,
+};
 
 /// How a run ended; the exit code is the same for every subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,7 @@ impl From<Outcome> for ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Git(args) => git(args),
         Command::Rules(RulesCommand::List(args)) => rules_list(&args),
         Command::Rules(RulesCommand::Check(args)) => rules_check(&args),
     }
@@ -96,66 +99,128 @@ fn discover_config(first_root: Option<&Path>) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// What every scanning subcommand sets up before its source runs.
+struct Session {
+    loaded: Loaded,
+    allowlist: Allowlist,
+    baseline: Option<Baseline>,
+    progress: Arc<Progress>,
+}
+
+impl Session {
+    fn start(out: &OutputArgs, first_root: Option<&Path>) -> anyhow::Result<Session> {
+        output::init_logging(out.verbose);
+        let loaded = load(out.config.as_deref(), first_root)?;
+        let allowlist =
+            Allowlist::new(&loaded.config.allowlist).context("in the config's allowlist")?;
+        let baseline = match &out.baseline {
+            Some(path) => Some(Baseline::load(path)?),
+            None => None,
+        };
+        Ok(Session { loaded, allowlist, baseline, progress: Arc::new(Progress::default()) })
+    }
+
+    /// Runs a source with the progress spinner on.
+    fn run<T>(&self, out: &OutputArgs, source: impl FnOnce(&Progress) -> T) -> T {
+        let spinner = output::Spinner::start(!out.no_progress && !out.quiet, self.progress.clone());
+        let result = source(&self.progress);
+        spinner.stop();
+        result
+    }
+
+    /// Suppresses, reports errors, writes the report and decides the outcome.
+    fn finish(&self, out: &OutputArgs, mut result: ScanResult) -> anyhow::Result<Outcome> {
+        let before = result.findings.len();
+        let paths = self.allowlist.paths();
+        for finding in &mut result.findings {
+            if let Some(paths) = paths {
+                finding.locations.retain(|l| !paths.is_match(l.provenance.relative_path()));
+            }
+        }
+        result.findings.retain(|f| {
+            !f.locations.is_empty()
+                && !self.allowlist.allows(f)
+                && !self.baseline.as_ref().is_some_and(|b| b.contains(f))
+        });
+        result.stats.suppressed += (before - result.findings.len()) as u64;
+        for error in &result.stats.errors {
+            output::warn(&keysweep::report::text::sanitize(&error.to_string()));
+        }
+        let format = match out.format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Sarif => Format::Sarif,
+        };
+        let report = Report {
+            findings: &result.findings,
+            stats: &result.stats,
+            rules: self.loaded.matcher.rules(),
+            show_secrets: out.show_secrets,
+        };
+        let color = output::use_color(out.color, out.output.is_some());
+        let mut dest = output::destination(out.output.as_deref())?;
+        report::write(&report, format, color, &mut dest).context("cannot write the report")?;
+        dest.flush().context("cannot write the report")?;
+        if !out.quiet && (format != Format::Text || out.output.is_some()) {
+            let mut summary = Vec::new();
+            report::text::write_summary_line(&report, &mut summary)?;
+            eprint!("{}", String::from_utf8_lossy(&summary));
+        }
+        Ok(if !result.findings.is_empty() {
+            Outcome::Found
+        } else if !result.stats.errors.is_empty() {
+            Outcome::Failed
+        } else {
+            Outcome::Clean
+        })
+    }
+}
+
 fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
     let out = &args.output;
-    output::init_logging(out.verbose);
     let first_root = args.paths.first().map(PathBuf::as_path).filter(|p| p.as_os_str() != "-");
-    let loaded = load(out.config.as_deref(), first_root)?;
-    let allowlist =
-        Allowlist::new(&loaded.config.allowlist).context("in the config's allowlist")?;
-    let baseline = match &out.baseline {
-        Some(path) => Some(Baseline::load(path)?),
-        None => None,
-    };
+    let session = Session::start(out, first_root)?;
     let options = FsOptions {
         no_ignore: args.no_ignore,
         max_file_size: args.max_file_size,
         threads: args.threads,
         scan_binary: args.binary,
-        exclude: allowlist.paths().cloned(),
+        exclude: session.allowlist.paths().cloned(),
     };
-    let progress = Arc::new(Progress::default());
-    let spinner = output::Spinner::start(!out.no_progress && !out.quiet, progress.clone());
-    let mut result = scan_paths(&loaded.matcher, &args.paths, &options, &progress);
-    spinner.stop();
+    let result = session
+        .run(out, |progress| scan_paths(&session.loaded.matcher, &args.paths, &options, progress));
+    session.finish(out, result)
+}
 
-    let before = result.findings.len();
-    result
-        .findings
-        .retain(|f| !allowlist.allows(f) && !baseline.as_ref().is_some_and(|b| b.contains(f)));
-    result.stats.suppressed += (before - result.findings.len()) as u64;
-    for error in &result.stats.errors {
-        output::warn(&keysweep::report::text::sanitize(&error.to_string()));
-    }
-
-    let format = match out.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-        FormatArg::Jsonl => Format::Jsonl,
-        FormatArg::Sarif => Format::Sarif,
-    };
-    let report = Report {
-        findings: &result.findings,
-        stats: &result.stats,
-        rules: loaded.matcher.rules(),
-        show_secrets: out.show_secrets,
-    };
-    let color = output::use_color(out.color, out.output.is_some());
-    let mut dest = output::destination(out.output.as_deref())?;
-    report::write(&report, format, color, &mut dest).context("cannot write the report")?;
-    dest.flush().context("cannot write the report")?;
-    if !out.quiet && (format != Format::Text || out.output.is_some()) {
-        let mut summary = Vec::new();
-        report::text::write_summary_line(&report, &mut summary)?;
-        eprint!("{}", String::from_utf8_lossy(&summary));
-    }
-    Ok(if !result.findings.is_empty() {
-        Outcome::Found
-    } else if !result.stats.errors.is_empty() {
-        Outcome::Failed
+fn git(args: GitArgs) -> anyhow::Result<Outcome> {
+    let out = &args.output;
+    let session = Session::start(out, Some(&args.repo))?;
+    let mode = if args.staged {
+        git_source::Mode::Staged
+    } else if let Some(range) = &args.range {
+        let Some((base, head)) = range.split_once("..") else {
+            bail!("--range wants BASE..HEAD, got {range:?}");
+        };
+        let head = if head.is_empty() { "HEAD" } else { head };
+        git_source::Mode::Range { base: base.to_string(), head: head.to_string() }
+    } else if let Some(rev) = &args.since {
+        git_source::Mode::SinceRev(rev.clone())
+    } else if let Some(date) = args.since_date {
+        git_source::Mode::SinceDate(date)
     } else {
-        Outcome::Clean
-    })
+        git_source::Mode::History { all_objects: args.all_objects }
+    };
+    let options =
+        git_source::GitOptions { max_file_size: args.max_file_size, scan_binary: args.binary };
+    if args.threads > 0 {
+        // The global pool can only be configured once; a second call is harmless.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
+    }
+    let result = session.run(out, |progress| {
+        scan_git(&session.loaded.matcher, &args.repo, &mode, &options, progress)
+    })?;
+    session.finish(out, result)
 }
 
 fn rules_list(args: &RulesArgs) -> anyhow::Result<Outcome> {

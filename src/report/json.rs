@@ -56,14 +56,38 @@ struct FindingWire<'a> {
     session_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aws_account: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    present_at_head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    introduced: Option<Introduced<'a>>,
     locations: Vec<LocationWire<'a>>,
+}
+
+/// Where a git leak began.
+#[derive(Serialize)]
+struct Introduced<'a> {
+    commit: &'a str,
+    path: String,
+    author: &'a str,
+    email: &'a str,
+    date: &'a str,
 }
 
 #[derive(Serialize)]
 struct LocationWire<'a> {
     source: &'static str,
-    path: &'a str,
-    relative_path: &'a str,
+    path: String,
+    relative_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blob: Option<&'a str>,
     line: usize,
     column: usize,
     end_line: usize,
@@ -87,18 +111,35 @@ fn finding_wire<'a>(finding: &'a Finding, show: bool) -> FindingWire<'a> {
         secret_key: finding.secret_key.as_ref().map(|s| s.render(show)),
         session_token: finding.session_token.as_ref().map(|s| s.render(show)),
         aws_account: finding.aws_account.as_deref(),
+        present_at_head: finding.present_at_head,
+        introduced: finding.introduced().and_then(|l| {
+            let commit = l.provenance.commit()?;
+            Some(Introduced {
+                commit: &commit.id,
+                path: l.provenance.display_path(),
+                author: &commit.author,
+                email: &commit.email,
+                date: &commit.date,
+            })
+        }),
         locations: finding.locations.iter().map(|l| location_wire(l, show)).collect(),
     }
 }
 
 fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
+    let commit = location.provenance.commit();
     LocationWire {
-        source: match location.provenance {
-            Provenance::File { .. } => "file",
-            Provenance::Stdin => "stdin",
-        },
+        source: location.provenance.kind(),
         path: location.provenance.display_path(),
         relative_path: location.provenance.relative_path(),
+        commit: commit.map(|c| c.id.as_str()),
+        author: commit.map(|c| c.author.as_str()),
+        email: commit.map(|c| c.email.as_str()),
+        date: commit.map(|c| c.date.as_str()),
+        blob: match &location.provenance {
+            Provenance::GitBlob { blob, .. } | Provenance::GitUnreachable { blob } => Some(blob),
+            _ => None,
+        },
         line: location.start.line,
         column: location.start.column,
         end_line: location.end.line,

@@ -113,12 +113,14 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
         .end_column(location.end.column as i64)
         .snippet(snippet)
         .build();
-    let artifact =
-        ArtifactLocation::builder().uri(percent_encode_path(relative)).uri_base_id(SRCROOT).build();
+    let artifact = ArtifactLocation::builder()
+        .uri(percent_encode_path(&relative))
+        .uri_base_id(SRCROOT)
+        .build();
     let physical = PhysicalLocation::builder().artifact_location(artifact).region(region).build();
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert("secret/v1".to_string(), finding.fingerprint.clone());
-    fingerprints.insert("secretLocation/v1".to_string(), location_fingerprint(finding, relative));
+    fingerprints.insert("secretLocation/v1".to_string(), location_fingerprint(finding, &relative));
     let mut values = BTreeMap::new();
     values.insert("severity".into(), json!(finding.severity.as_str()));
     values.insert("fingerprint".into(), json!(finding.fingerprint));
@@ -127,6 +129,14 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
     values.insert("pairedSecretKey".into(), json!(finding.secret_key.is_some()));
     if let Some(account) = &finding.aws_account {
         values.insert("awsAccount".into(), json!(account));
+    }
+    if let Some(present) = finding.present_at_head {
+        values.insert("presentAtHead".into(), json!(present));
+    }
+    if let Some(commit) = location.provenance.commit() {
+        values.insert("commit".into(), json!(commit.id));
+        values.insert("author".into(), json!(format!("{} <{}>", commit.author, commit.email)));
+        values.insert("date".into(), json!(commit.date));
     }
     let text = format!(
         "{} {} found ({} location(s); fingerprint {})",

@@ -52,15 +52,39 @@ fn write_finding(
     if let Some(account) = &finding.aws_account {
         writeln!(out, "  aws account  {account} (decoded from the key id, unverified)")?;
     }
+    if let Some(first) = finding.introduced().and_then(|l| l.provenance.commit()) {
+        let by = sanitize(&format!("{} <{}>", first.author, first.email));
+        writeln!(
+            out,
+            "  leak began   commit {} by {by} on {}",
+            &first.id[..first.id.len().min(12)],
+            first.date
+        )?;
+    }
+    match finding.present_at_head {
+        Some(true) => writeln!(out, "  at HEAD      still present")?,
+        Some(false) => writeln!(out, "  at HEAD      removed (still in history)")?,
+        None => {}
+    }
     writeln!(out, "  fingerprint  {}", finding.fingerprint)?;
     for location in &finding.locations {
         let place = format!(
             "{}:{}:{}",
-            sanitize(location.provenance.display_path()),
+            sanitize(&location.provenance.display_path()),
             location.start.line,
             location.start.column
         );
         writeln!(out, "  {}", paint.paint(AnsiColor::Magenta.on_default(), &place))?;
+        if let Some(commit) = location.provenance.commit() {
+            let by = format!("{} <{}>", commit.author, commit.email);
+            let line = format!(
+                "commit {} by {} on {}",
+                &commit.id[..commit.id.len().min(12)],
+                sanitize(&by),
+                commit.date
+            );
+            writeln!(out, "      {}", paint.paint(AnsiColor::Cyan.on_default(), &line))?;
+        }
         let snippet = sanitize(location.snippet_text(show).trim());
         writeln!(out, "      {}", paint.paint(Style::new().dimmed(), &snippet))?;
     }

@@ -15,32 +15,11 @@ use std::{
 use globset::GlobSet;
 use ignore::{WalkBuilder, WalkState};
 
-use super::{InputError, looks_binary, mmap, utf16_to_utf8};
+use super::{BlobSink, InputError, Skip, looks_binary, mmap, utf16_to_utf8};
 use crate::provenance::Provenance;
 
 /// Files at least this large are memory-mapped instead of read.
 pub const MMAP_THRESHOLD: u64 = 1 << 20;
-
-/// Why a file was passed over without being scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
-    /// It looked binary.
-    Binary,
-    /// It was larger than the size limit.
-    TooLarge,
-    /// An allowlisted path.
-    Allowlisted,
-}
-
-/// Receives what a source reads. One sink per worker thread.
-pub trait BlobSink: Send {
-    /// A blob to scan.
-    fn blob(&mut self, data: &[u8], provenance: Provenance);
-    /// An input that could not be read.
-    fn error(&mut self, error: InputError);
-    /// A file passed over.
-    fn skipped(&mut self, _provenance: Provenance, _why: Skip) {}
-}
 
 /// How to walk.
 #[derive(Debug, Clone)]
@@ -125,7 +104,7 @@ fn walk_dir<S: BlobSink>(root: &Path, options: &FsOptions, make_sink: &(impl Fn(
             let relative = relative(root, path);
             let provenance = Provenance::File { path: display(path), relative: relative.clone() };
             if options.exclude.as_ref().is_some_and(|set| set.is_match(&relative)) {
-                sink.skipped(provenance, Skip::Allowlisted);
+                sink.skipped(&provenance.display_path(), Skip::Allowlisted);
                 return WalkState::Continue;
             }
             let size = match entry.metadata() {
@@ -157,7 +136,7 @@ impl Reader {
         sink: &mut impl BlobSink,
     ) {
         if size.is_some_and(|s| s > options.max_file_size) {
-            sink.skipped(provenance, Skip::TooLarge);
+            sink.skipped(&provenance.display_path(), Skip::TooLarge);
             return;
         }
         let mut file = match File::open(path) {
@@ -174,7 +153,7 @@ impl Reader {
         let limit = options.max_file_size.saturating_add(1);
         match (&mut file).take(limit).read_to_end(&mut self.buf) {
             Ok(_) if self.buf.len() as u64 > options.max_file_size => {
-                sink.skipped(provenance, Skip::TooLarge)
+                sink.skipped(&provenance.display_path(), Skip::TooLarge)
             }
             Ok(_) => deliver(&self.buf, provenance, options, sink),
             Err(e) => sink.error(input_error(path, &e)),
@@ -189,7 +168,7 @@ fn deliver(data: &[u8], provenance: Provenance, options: &FsOptions, sink: &mut 
     if let Some(utf8) = utf16_to_utf8(data) {
         sink.blob(&utf8, provenance);
     } else if !options.scan_binary && looks_binary(data) {
-        sink.skipped(provenance, Skip::Binary);
+        sink.skipped(&provenance.display_path(), Skip::Binary);
     } else {
         sink.blob(data, provenance);
     }

@@ -5,11 +5,92 @@
 //! the source goes on with the rest.
 
 pub mod fs;
+pub mod git;
 pub mod mmap;
 
 use std::fmt;
 
 use serde::Serialize;
+
+use crate::provenance::Provenance;
+
+/// Why an input was passed over without being scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// It looked binary.
+    Binary,
+    /// It was larger than the size limit.
+    TooLarge,
+    /// An allowlisted path.
+    Allowlisted,
+}
+
+/// What changed in a file, for scans that report only what a change added (`--staged`,
+/// `--range`): the byte ranges of added lines in the new content, and the old content.
+#[derive(Debug, Clone, Default)]
+pub struct Delta {
+    /// Byte ranges of lines in the new content that the old content does not have.
+    pub added: Vec<(usize, usize)>,
+    /// The old content (empty for a new file).
+    pub old: Vec<u8>,
+}
+
+impl Delta {
+    /// Compares two versions line by line: a line of `new` is added unless `old` has the same
+    /// line (counted, so a duplicated line is added once more).
+    pub fn between(old: Vec<u8>, new: &[u8]) -> Delta {
+        let mut old_lines: std::collections::HashMap<&[u8], usize> =
+            std::collections::HashMap::new();
+        for line in old.split(|&b| b == b'\n') {
+            *old_lines.entry(trim_cr(line)).or_default() += 1;
+        }
+        let mut added = Vec::new();
+        let mut start = 0;
+        for line in new.split(|&b| b == b'\n') {
+            let end = start + line.len();
+            match old_lines.get_mut(trim_cr(line)) {
+                Some(count) if *count > 0 => *count -= 1,
+                _ => added.push((start, end)),
+            }
+            start = end + 1;
+        }
+        drop(old_lines);
+        Delta { added, old }
+    }
+
+    /// True when a secret at `span` of the new content was added: it lies on an added line and
+    /// the old content does not already hold the same secret.
+    pub fn added(&self, new: &[u8], start: usize, end: usize) -> bool {
+        let on_added_line = self.added.iter().any(|&(a, b)| start >= a && start <= b);
+        on_added_line && memchr::memmem::find(&self.old, &new[start..end]).is_none()
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Receives what a source reads. One sink per worker thread.
+pub trait BlobSink: Send {
+    /// A blob to scan, found at every place `provenances` lists (called only when the blob has
+    /// a finding, so sources can build provenance lazily). With a `delta`, only secrets the
+    /// change added are kept.
+    fn blob_at(
+        &mut self,
+        data: &[u8],
+        provenances: &mut dyn FnMut() -> Vec<Provenance>,
+        delta: Option<&Delta>,
+    );
+    /// A blob to scan, from one place.
+    fn blob(&mut self, data: &[u8], provenance: Provenance) {
+        let mut once = Some(provenance);
+        self.blob_at(data, &mut || once.take().into_iter().collect(), None);
+    }
+    /// An input that could not be read.
+    fn error(&mut self, error: InputError);
+    /// An input passed over.
+    fn skipped(&mut self, _what: &str, _why: Skip) {}
+}
 
 /// An input that could not be read, named, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,6 +135,17 @@ pub fn utf16_to_utf8(data: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delta_keeps_added_lines_and_new_secrets_only() {
+        let old = b"a=1\nkey=AKIA1\nb=2\n".to_vec();
+        let new = b"a=1\nkey=AKIA1 # moved\nkey2=AKIA2\nb=2\n";
+        let delta = Delta::between(old, new);
+        let at = |needle: &[u8]| memchr::memmem::find(new, needle).expect("present");
+        assert!(delta.added(new, at(b"AKIA2"), at(b"AKIA2") + 5));
+        assert!(!delta.added(new, at(b"AKIA1"), at(b"AKIA1") + 5), "existed before");
+        assert!(!delta.added(new, 0, 1), "unchanged line");
+    }
 
     #[test]
     fn utf16_with_bom_becomes_utf8() {
