@@ -99,6 +99,33 @@ pub struct RepoFacts {
     pub blobs: usize,
 }
 
+/// Distinct blobs in the order they were first seen (parents first, tree order), which keeps
+/// reads close to pack order, with where each was introduced.
+#[derive(Debug, Default)]
+struct Inventory {
+    index: HashMap<ObjectId, usize>,
+    blobs: Vec<(ObjectId, Vec<Occurrence>)>,
+}
+
+impl Inventory {
+    fn places(&mut self, id: ObjectId) -> &mut Vec<Occurrence> {
+        let next = self.blobs.len();
+        let slot = *self.index.entry(id).or_insert(next);
+        if slot == next {
+            self.blobs.push((id, Vec::new()));
+        }
+        &mut self.blobs[slot].1
+    }
+
+    fn contains(&self, id: &ObjectId) -> bool {
+        self.index.contains_key(id)
+    }
+
+    fn len(&self) -> usize {
+        self.blobs.len()
+    }
+}
+
 /// One place a blob was introduced.
 #[derive(Debug, Clone)]
 struct Occurrence {
@@ -432,8 +459,8 @@ fn inventory(
     commits: &[CommitNode],
     keep: impl Fn(&CommitNode) -> bool,
     sink: &mut impl BlobSink,
-) -> HashMap<ObjectId, Vec<Occurrence>> {
-    let mut blobs: HashMap<ObjectId, Vec<Occurrence>> = HashMap::new();
+) -> Inventory {
+    let mut blobs = Inventory::default();
     let mut walked: HashSet<(ObjectId, Arc<str>)> = HashSet::new();
     for (index, commit) in commits.iter().enumerate() {
         let record = keep(commit);
@@ -472,7 +499,7 @@ fn inventory(
                 if entry.mode.is_tree() {
                     stack.push((entry.oid.to_owned(), path));
                 } else if entry.mode.is_blob() && record {
-                    let places = blobs.entry(entry.oid.to_owned()).or_default();
+                    let places = blobs.places(entry.oid.to_owned());
                     if !places.iter().any(|o| o.path == path) {
                         places.push(Occurrence { commit: index, path });
                     }
@@ -532,11 +559,7 @@ fn tree_blobs_except(
 }
 
 /// Adds blobs in the object database that no ref reaches.
-fn unreachable_blobs(
-    repo: &gix::Repository,
-    inventory: &mut HashMap<ObjectId, Vec<Occurrence>>,
-    sink: &mut impl BlobSink,
-) {
+fn unreachable_blobs(repo: &gix::Repository, inventory: &mut Inventory, sink: &mut impl BlobSink) {
     let iter = match repo.objects.iter() {
         Ok(iter) => iter,
         Err(e) => {
@@ -546,13 +569,13 @@ fn unreachable_blobs(
     };
     for id in iter {
         let Ok(id) = id else { continue };
-        if inventory.contains_key(&id) {
+        if inventory.contains(&id) {
             continue;
         }
         if let Ok(header) = repo.find_header(id)
             && header.kind() == gix::object::Kind::Blob
         {
-            inventory.insert(id, Vec::new());
+            inventory.places(id);
         }
     }
 }
@@ -616,13 +639,12 @@ fn read_blob(
 fn scan_inventory<S: BlobSink>(
     repo: &gix::Repository,
     commits: &[CommitNode],
-    inventory: HashMap<ObjectId, Vec<Occurrence>>,
+    inventory: Inventory,
     options: &GitOptions,
     make_sink: &(impl Fn() -> S + Sync),
 ) {
     let shared = repo.clone().into_sync();
-    let items: Vec<(ObjectId, Vec<Occurrence>)> = inventory.into_iter().collect();
-    items.par_iter().for_each_init(
+    inventory.blobs.par_iter().for_each_init(
         || (shared.to_thread_local(), make_sink()),
         |(repo, sink), (id, places)| {
             let Some(data) = read_blob(repo, *id, options, sink) else { return };
@@ -741,11 +763,11 @@ fn under_any(path: &str, dirs: &HashSet<String>) -> bool {
 /// Blobs introduced by the range's commits, each compared with the base's blob at its path.
 fn range_changes(
     commits: &[CommitNode],
-    inventory: HashMap<ObjectId, Vec<Occurrence>>,
+    inventory: Inventory,
     base_paths: &HashMap<String, ObjectId>,
 ) -> Vec<Change> {
     let mut changes = Vec::new();
-    for (id, places) in inventory {
+    for (id, places) in inventory.blobs {
         for place in places {
             let old = base_paths.get(place.path.as_ref()).copied();
             if old == Some(id) {
