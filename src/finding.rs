@@ -16,6 +16,9 @@ use crate::rules::{RuleIdx, RuleSet, Severity, Validator};
 /// The inline marker that suppresses a finding on its line.
 pub const ALLOW_MARKER: &[u8] = b"keysweep:allow";
 
+/// The UTF-8 byte-order mark, which some Windows tools write at the start of a text file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Bytes of context kept on each side of a secret in a snippet.
 const SNIPPET_CONTEXT: usize = 60;
 
@@ -107,6 +110,12 @@ pub struct Finding {
     pub locations: Vec<Location>,
     /// For git history: whether the secret is still in the tree of `HEAD`.
     pub present_at_head: Option<bool>,
+    /// Whether the credential works (`--verify`); `None` when not asked or not verifiable.
+    pub verification: Option<crate::verify::Verification>,
+    /// Who owns the leak: CODEOWNERS of its paths, the commit author, the AWS account.
+    pub owner: Option<crate::enrich::owner::Owner>,
+    /// What the credential can do (`--aws-iam`, `--blast-radius`).
+    pub blast_radius: Option<crate::enrich::blast::BlastRadius>,
 }
 
 impl Finding {
@@ -187,6 +196,9 @@ pub fn group(rules: &RuleSet, hits: Vec<Hit>) -> Vec<Finding> {
                 session_token: None,
                 locations: Vec::new(),
                 present_at_head: None,
+                verification: None,
+                owner: None,
+                blast_radius: None,
             }
         });
         if entry.secret_key.is_none() && hit.secret_key.is_some() {
@@ -257,10 +269,28 @@ impl LineIndex {
             None => 0,
         };
         self.line += newlines;
-        self.column += gap[line_start..].iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        let counted = &gap[line_start..];
+        // A UTF-8 byte-order mark is not a column (editors hide it, and a UTF-16 file's BOM is
+        // dropped when it is transcoded), so the first line's columns start after it.
+        let counted = if self.offset + line_start == 0 {
+            counted.strip_prefix(UTF8_BOM).unwrap_or(counted)
+        } else {
+            counted
+        };
+        self.column += code_points(counted);
         self.offset = offset;
         Position { line: self.line, column: self.column }
     }
+}
+
+/// Code points in `bytes` as `String::from_utf8_lossy` (and so the snippet, and an editor)
+/// shows them: each invalid sequence counts as one U+FFFD. Counting non-continuation bytes
+/// instead would skip a stray continuation byte, such as a Latin-1 no-break space (0xA0).
+fn code_points(bytes: &[u8]) -> usize {
+    bytes
+        .utf8_chunks()
+        .map(|chunk| chunk.valid().chars().count() + usize::from(!chunk.invalid().is_empty()))
+        .sum()
 }
 
 /// The secret's line, cut to [`SNIPPET_CONTEXT`] bytes each side, with every secret on it as a
@@ -313,4 +343,25 @@ fn ceil_char(hay: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_code_points_as_the_lossy_decoding_shows_them() {
+        assert_eq!(code_points("clé🔑".as_bytes()), 4);
+        // Latin-1 `é` (a lone lead byte) and no-break space (a lone continuation byte).
+        assert_eq!(code_points(b"cl\xe9=\xa0"), 5);
+        assert_eq!(code_points(b"\x80\x80"), 2);
+        // A truncated sequence is one replacement character.
+        assert_eq!(code_points(b"\xe2\x82A"), 2);
+        let hay = b"x\n\xa0\xa0AKIA";
+        assert_eq!(LineIndex::default().position(hay, 4), Position { line: 2, column: 3 });
+        let bom = b"\xEF\xBB\xBFk=AKIA\n\xEF\xBB\xBFk=AKIA";
+        let mut lines = LineIndex::default();
+        assert_eq!(lines.position(bom, 5), Position { line: 1, column: 3 });
+        assert_eq!(lines.position(bom, 15), Position { line: 2, column: 4 }, "only at the start");
+    }
 }

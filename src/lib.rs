@@ -9,7 +9,9 @@
 //!
 //! - [`rules`]: rule data, compiled; [`matcher`]: pure bytes → matches.
 //! - [`source`]: everything that touches the file system; [`scan`]: the parallel pipeline.
-//! - [`finding`]: matches with locations, grouped by secret; [`enrich`]: suppression.
+//! - [`finding`]: matches with locations, grouped by secret; [`enrich`]: suppression, owner,
+//!   blast radius, severity; [`verify`]: is a credential live (opt-in, the only network use
+//!   besides pulling images).
 //! - [`report`]: writers, which never open files or reach the network.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -24,3 +26,4 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod verify;

@@ -19,6 +19,29 @@ pub struct Commit {
     pub date: String,
 }
 
+/// A container image as scanned: what the user named and what it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ImageInfo {
+    /// The reference as given (`oci:DIR:TAG`, `docker-archive:FILE`, `registry/repo:tag`).
+    pub reference: String,
+    /// The digest of the image manifest (`sha256:...`).
+    pub digest: String,
+    /// `os/arch[/variant]`, when known (from the index entry or the config).
+    pub platform: Option<String>,
+}
+
+impl ImageInfo {
+    /// `REFERENCE@sha256:abcdef123456` (the digest shortened), or the reference alone when it
+    /// already names a digest.
+    pub fn display(&self) -> String {
+        if self.reference.contains('@') || self.digest.is_empty() {
+            return self.reference.clone();
+        }
+        let (algorithm, hex) = self.digest.split_once(':').unwrap_or(("", &self.digest));
+        format!("{}@{algorithm}:{}", self.reference, hex.get(..12).unwrap_or(hex))
+    }
+}
+
 /// The origin of a scanned blob.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -58,6 +81,43 @@ pub enum Provenance {
         /// Path in the index.
         path: String,
     },
+    /// A file in a container image layer.
+    ImageFile {
+        /// The image.
+        image: Arc<ImageInfo>,
+        /// 0-based index of the layer in the manifest.
+        layer_index: usize,
+        /// The layer's digest (compressed blob; for a legacy `docker save` archive, of the tar).
+        layer_digest: String,
+        /// The path as written in the layer tar (not normalised: `../x` and `/x` stay as is).
+        path: String,
+        /// `sha256:` of the file's content.
+        blob: String,
+        /// The config history's `created_by` for this layer (the Dockerfile instruction).
+        created_by: Option<String>,
+        /// The first later layer that deletes the file (whiteout) or replaces it: the file is
+        /// not in the final filesystem but still in the image.
+        removed_in: Option<usize>,
+    },
+    /// A field of a container image's config (`config.Env[3]`, `history[5].created_by`).
+    ImageConfig {
+        /// The image.
+        image: Arc<ImageInfo>,
+        /// The field, e.g. `config.Env[3]`, `config.Labels.KEY`, `history[5].created_by`.
+        field: String,
+    },
+    /// A member of an archive (zip, jar, tar, gzip...) found at `parent`; nested archives nest.
+    Nested {
+        /// Where the archive is.
+        parent: Box<Provenance>,
+        /// The member's path inside that archive.
+        member: String,
+    },
+    /// A build or CI log (`keysweep log`): lines are the log's, columns the cleaned line's.
+    Log {
+        /// The file as given, or `<stdin>`.
+        name: String,
+    },
 }
 
 impl Provenance {
@@ -72,6 +132,14 @@ impl Provenance {
             }
             Provenance::GitMessage { tag: Some(tag), .. } => format!("tag {tag} message"),
             Provenance::GitUnreachable { blob } => format!("unreachable blob {}", short(blob)),
+            Provenance::ImageFile { image, layer_index, path, .. } => {
+                format!("{}/layer {layer_index}/{path}", image.display())
+            }
+            Provenance::ImageConfig { image, field } => format!("{}/{field}", image.display()),
+            Provenance::Nested { parent, member } => {
+                format!("{}!/{member}", parent.display_path())
+            }
+            Provenance::Log { name } => name.clone(),
         }
     }
 
@@ -84,6 +152,18 @@ impl Provenance {
             Provenance::GitMessage { commit, tag: None } => format!("COMMIT_MSG/{}", commit.id),
             Provenance::GitMessage { tag: Some(tag), .. } => format!("TAG_MSG/{tag}"),
             Provenance::GitUnreachable { blob } => format!("UNREACHABLE/{blob}"),
+            Provenance::ImageFile { path, .. } => layer_relative(path),
+            Provenance::ImageConfig { field, .. } => {
+                format!("config/{}", field.strip_prefix("config.").unwrap_or(field))
+            }
+            Provenance::Nested { parent, member } => {
+                format!("{}!/{}", parent.relative_path(), member.trim_start_matches('/'))
+            }
+            Provenance::Log { name } if name == "<stdin>" => "stdin".to_string(),
+            Provenance::Log { name } => {
+                let name = name.replace('\\', "/");
+                name.strip_prefix("./").map_or_else(|| name.clone(), str::to_string)
+            }
         }
     }
 
@@ -93,6 +173,7 @@ impl Provenance {
             Provenance::GitBlob { commit, .. } | Provenance::GitMessage { commit, .. } => {
                 Some(commit)
             }
+            Provenance::Nested { parent, .. } => parent.commit(),
             _ => None,
         }
     }
@@ -107,12 +188,50 @@ impl Provenance {
             Provenance::GitMessage { tag: Some(_), .. } => "git-tag-message",
             Provenance::GitUnreachable { .. } => "git-unreachable",
             Provenance::Staged { .. } => "staged",
+            Provenance::ImageFile { .. } => "image",
+            Provenance::ImageConfig { .. } => "image-config",
+            Provenance::Nested { parent, .. } => parent.kind(),
+            Provenance::Log { .. } => "log",
         }
+    }
+
+    /// The image this location belongs to, for image locations.
+    pub fn image(&self) -> Option<&ImageInfo> {
+        match self {
+            Provenance::ImageFile { image, .. } | Provenance::ImageConfig { image, .. } => {
+                Some(image)
+            }
+            Provenance::Nested { parent, .. } => parent.image(),
+            _ => None,
+        }
+    }
+
+    /// The outermost place: for an archive member, where the top-level archive is; otherwise
+    /// `self`.
+    pub fn root(&self) -> &Provenance {
+        let mut at = self;
+        while let Provenance::Nested { parent, .. } = at {
+            at = parent;
+        }
+        at
     }
 }
 
 fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
+}
+
+/// A path inside a layer as a relative, `/`-separated path: leading `/` and `./` removed.
+pub fn layer_relative(path: &str) -> String {
+    let mut rest = path;
+    loop {
+        let next = rest.trim_start_matches('/');
+        let next = next.strip_prefix("./").unwrap_or(next);
+        if next == rest {
+            return rest.to_string();
+        }
+        rest = next;
+    }
 }
 
 /// Formats seconds since the epoch as RFC 3339 in UTC (`2024-05-01T12:00:00Z`).
@@ -140,6 +259,22 @@ pub fn rfc3339(timestamp: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_paths_and_facts_come_from_the_parent() {
+        let file = Provenance::File { path: "./w/app.jar".into(), relative: "app.jar".into() };
+        let inner =
+            Provenance::Nested { parent: Box::new(file.clone()), member: "lib/a.zip".into() };
+        let member = Provenance::Nested { parent: Box::new(inner), member: "/k.txt".into() };
+        assert_eq!(member.display_path(), "./w/app.jar!/lib/a.zip!//k.txt");
+        assert_eq!(member.relative_path(), "app.jar!/lib/a.zip!/k.txt");
+        assert_eq!(member.kind(), "file");
+        assert_eq!(member.root(), &file);
+        assert!(member.commit().is_none() && member.image().is_none());
+        let log = Provenance::Log { name: "./ci\\job.log".into() };
+        assert_eq!(log.relative_path(), "ci/job.log");
+        assert_eq!(Provenance::Log { name: "<stdin>".into() }.relative_path(), "stdin");
+    }
 
     #[test]
     fn formats_dates() {

@@ -12,13 +12,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::finding::{self, Finding, Hit};
-use crate::matcher::{Match, Matcher, Scratch};
+use rayon::prelude::*;
+
+use crate::finding::{self, Finding, Hit, Location, Position};
+use crate::matcher::{Match, Matcher, Scratch, Span};
 use crate::provenance::Provenance;
 use crate::source::{
     BlobSink, Delta, InputError, Skip,
+    archive::{self, ArchiveOptions},
     fs::{self, FsOptions},
     git,
+    image::{self, ImageOptions, ImageRef},
+    log::{self as log_source, LogOptions, LogSink, Window},
 };
 
 /// Counters for the summary and the JSON report.
@@ -84,7 +89,7 @@ pub fn scan_paths(
 ) -> ScanResult {
     let started = Instant::now();
     let shared = Mutex::new((Vec::new(), ScanStats::default()));
-    fs::walk(roots, options, || Worker::new(matcher, &shared, progress));
+    fs::walk(roots, options, || Worker::new(matcher, &shared, progress).archives(options.archives));
     let (hits, mut stats) = shared.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     stats.errors.sort_by(|a, b| a.input.cmp(&b.input));
     let findings = finding::group(matcher.rules(), hits);
@@ -105,7 +110,9 @@ pub fn scan_git(
 ) -> Result<ScanResult, git::Error> {
     let started = Instant::now();
     let shared = Mutex::new((Vec::new(), ScanStats::default()));
-    let facts = git::scan(repo, mode, options, || Worker::new(matcher, &shared, progress))?;
+    let facts = git::scan(repo, mode, options, || {
+        Worker::new(matcher, &shared, progress).archives(options.archives)
+    })?;
     let (hits, mut stats) = shared.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     stats.errors.sort_by(|a, b| a.input.cmp(&b.input));
     let mut findings = finding::group(matcher.rules(), hits);
@@ -114,7 +121,7 @@ pub fn scan_git(
             let blobs: Vec<&String> = finding
                 .locations
                 .iter()
-                .filter_map(|l| match &l.provenance {
+                .filter_map(|l| match l.provenance.root() {
                     Provenance::GitBlob { blob, .. } => Some(blob),
                     _ => None,
                 })
@@ -127,6 +134,46 @@ pub fn scan_git(
     log::info!("git: {} commits, {} distinct blobs", facts.commits, facts.blobs);
     stats.elapsed = started.elapsed();
     Ok(ScanResult { findings, stats })
+}
+
+/// Scans container images: configs and every layer, each distinct file content once; a
+/// finding lists every layer and image where its file occurs (see [`image::ImageFacts`]).
+pub fn scan_image(
+    matcher: &Matcher,
+    refs: &[ImageRef],
+    options: &ImageOptions,
+    progress: &Progress,
+) -> ScanResult {
+    let started = Instant::now();
+    let shared = Mutex::new((Vec::new(), ScanStats::default()));
+    let facts = image::scan(refs, options, || Worker::new(matcher, &shared, progress));
+    let (hits, mut stats) = shared.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    stats.errors.sort_by(|a, b| a.input.cmp(&b.input));
+    let findings = finding::group(matcher.rules(), facts.expand(hits));
+    log::info!("image: {} files listed", facts.files());
+    stats.elapsed = started.elapsed();
+    ScanResult { findings, stats }
+}
+
+/// Scans build and CI logs, each streamed through the log cleaner in bounded memory (see
+/// [`log_source`]); line numbers are the log's, columns the cleaned line's. `-` is stdin.
+pub fn scan_logs(
+    matcher: &Matcher,
+    inputs: &[PathBuf],
+    options: &LogOptions,
+    progress: &Progress,
+) -> ScanResult {
+    let started = Instant::now();
+    let shared = Mutex::new((Vec::new(), ScanStats::default()));
+    inputs.par_iter().for_each_init(
+        || Worker::new(matcher, &shared, progress).archives(options.archives),
+        |worker, input| log_source::read_input(input, options, worker),
+    );
+    let (hits, mut stats) = shared.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    stats.errors.sort_by(|a, b| a.input.cmp(&b.input));
+    let findings = finding::group(matcher.rules(), hits);
+    stats.elapsed = started.elapsed();
+    ScanResult { findings, stats }
 }
 
 /// Scans one in-memory blob (used by tests, benchmarks and future sources).
@@ -147,6 +194,7 @@ pub struct Worker<'a> {
     matches: Vec<Match>,
     hits: Vec<Hit>,
     stats: ScanStats,
+    archives: ArchiveOptions,
 }
 
 impl<'a> Worker<'a> {
@@ -163,12 +211,18 @@ impl<'a> Worker<'a> {
             matches: Vec::new(),
             hits: Vec::new(),
             stats: ScanStats::default(),
+            archives: ArchiveOptions::default(),
         }
     }
-}
 
-impl BlobSink for Worker<'_> {
-    fn blob_at(
+    /// Sets how far archives are opened (default: [`ArchiveOptions::default`]).
+    fn archives(mut self, options: ArchiveOptions) -> Worker<'a> {
+        self.archives = options;
+        self
+    }
+
+    /// Matches one blob and builds hits for every place it is at.
+    fn scan_one(
         &mut self,
         data: &[u8],
         provenances: &mut dyn FnMut() -> Vec<Provenance>,
@@ -190,10 +244,136 @@ impl BlobSink for Worker<'_> {
                 self.stats.suppressed_inline += dropped as u64;
             }
         }
+        self.count(data.len());
+    }
+
+    fn count(&mut self, len: usize) {
         self.stats.blobs += 1;
-        self.stats.bytes += data.len() as u64;
+        self.stats.bytes += len as u64;
         self.progress.blobs.fetch_add(1, Ordering::Relaxed);
-        self.progress.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.progress.bytes.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    /// Opens an archive (already scanned as a whole) and scans its members, at `parents!/…`.
+    /// With a `delta`, the old blob's members are compared member by member.
+    fn expand(&mut self, data: &[u8], parents: &[Provenance], delta: Option<&Delta>) {
+        let Some(first) = parents.first() else { return };
+        let display = first.display_path();
+        let name = display.rsplit('/').next().unwrap_or(&display).to_string();
+        let options = self.archives;
+        let old = delta.map(|d| OldMembers::read(&d.old, &name, &options));
+        let mut members =
+            Members { worker: self, parents, old: old.as_ref(), opened: false, unopened: None };
+        archive::expand(data, &name, &options, &mut members);
+        let (opened, unopened) = (members.opened, members.unopened.take());
+        if let Some(error) = unopened {
+            if !opened && !crate::source::looks_binary(data) {
+                // Text that only looks like an archive at its start: scan it as text.
+                let mut once = Some(parents.to_vec());
+                return self.scan_one(data, &mut || once.take().unwrap_or_default(), delta);
+            }
+            BlobSink::error(self, error);
+        }
+    }
+}
+
+/// Places a member at `path` inside an archive at `parent`.
+fn nested(parent: &Provenance, path: &[String]) -> Provenance {
+    path.iter().fold(parent.clone(), |at, member| Provenance::Nested {
+        parent: Box::new(at),
+        member: member.clone(),
+    })
+}
+
+/// Scans what [`archive::expand`] finds, for a [`Worker`].
+struct Members<'w, 'a> {
+    worker: &'w mut Worker<'a>,
+    parents: &'w [Provenance],
+    old: Option<&'w OldMembers>,
+    /// Some member was read.
+    opened: bool,
+    /// The error of the top-level archive itself, held back: bytes that are not an archive
+    /// after all are scanned instead.
+    unopened: Option<InputError>,
+}
+
+impl archive::Visit for Members<'_, '_> {
+    fn member(&mut self, path: &[String], data: &[u8]) {
+        self.opened = true;
+        if archive::detect(data).is_some() {
+            // Opened next (or reported as too deep) by `archive::expand`.
+            self.worker.count(data.len());
+            return;
+        }
+        let utf8 = crate::source::utf16_to_utf8(data);
+        let data = utf8.as_deref().unwrap_or(data);
+        if utf8.is_none() && !self.worker.archives.scan_binary && crate::source::looks_binary(data)
+        {
+            let what = nested(&self.parents[0], path).display_path();
+            self.worker.skipped(&what, Skip::Binary);
+            return;
+        }
+        let delta = self.old.map(|old| old.delta(path, data));
+        let parents = self.parents;
+        let mut provenances = || parents.iter().map(|p| nested(p, path)).collect();
+        self.worker.scan_one(data, &mut provenances, delta.as_ref());
+    }
+
+    fn error(&mut self, path: &[String], error: archive::Error) {
+        let hint = match error {
+            archive::Error::TooLarge { .. } => " (see --max-decompressed-size)",
+            archive::Error::TooDeep { .. } => " (see --max-archive-depth)",
+            archive::Error::Corrupt { .. } => "",
+        };
+        let input = nested(&self.parents[0], path).display_path();
+        let error = InputError { input, message: format!("{error}{hint}") };
+        if path.is_empty() && self.unopened.is_none() {
+            self.unopened = Some(error);
+        } else {
+            BlobSink::error(self.worker, error);
+        }
+    }
+}
+
+/// The members of the old version of a changed archive (`--staged`, `--range`), by path, so
+/// that only secrets a change added to a member are reported.
+struct OldMembers(std::collections::HashMap<String, Vec<u8>>);
+
+impl OldMembers {
+    fn read(old: &[u8], name: &str, options: &ArchiveOptions) -> OldMembers {
+        struct Keep(std::collections::HashMap<String, Vec<u8>>);
+        impl archive::Visit for Keep {
+            fn member(&mut self, path: &[String], data: &[u8]) {
+                self.0.insert(path.join("!/"), data.to_vec());
+            }
+            fn error(&mut self, _: &[String], _: archive::Error) {}
+        }
+        let mut keep = Keep(std::collections::HashMap::new());
+        archive::expand(old, name, options, &mut keep);
+        OldMembers(keep.0)
+    }
+
+    fn delta(&self, path: &[String], new: &[u8]) -> Delta {
+        let old = self.0.get(&path.join("!/")).cloned().unwrap_or_default();
+        Delta::between(old, new)
+    }
+}
+
+impl BlobSink for Worker<'_> {
+    fn blob_at(
+        &mut self,
+        data: &[u8],
+        provenances: &mut dyn FnMut() -> Vec<Provenance>,
+        delta: Option<&Delta>,
+    ) {
+        if !self.archives.enabled() || archive::detect(data).is_none() {
+            return self.scan_one(data, provenances, delta);
+        }
+        // An archive is read through its members, not as bytes: a tar's or stored zip entry's
+        // text would otherwise be reported twice, once at a meaningless line of the archive.
+        let parents = provenances();
+        self.count(data.len());
+        self.expand(data, &parents, delta);
     }
 
     fn error(&mut self, error: InputError) {
@@ -208,6 +388,64 @@ impl BlobSink for Worker<'_> {
             Skip::TooLarge => self.stats.skipped_large += 1,
             Skip::Allowlisted => self.stats.skipped_allowlisted += 1,
         }
+    }
+}
+
+impl LogSink for Worker<'_> {
+    fn window(&mut self, window: &Window<'_>, provenance: &Provenance) {
+        self.matcher.scan(window.data, &mut self.scratch, &mut self.matches);
+        let reported = window.report_from..window.report_to;
+        self.matches.retain(|m| reported.contains(&m.secret.start));
+        if self.matches.is_empty() {
+            return;
+        }
+        let before = self.hits.len();
+        let dropped = finding::hits_in_blob(
+            self.matcher.rules(),
+            window.data,
+            provenance,
+            &self.matches,
+            &mut self.hits,
+        );
+        self.stats.suppressed_inline += dropped as u64;
+        for hit in &mut self.hits[before..] {
+            place_in_log(&mut hit.location, window);
+        }
+    }
+
+    fn read(&mut self, bytes: usize) {
+        self.stats.bytes += bytes as u64;
+        self.progress.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    fn error(&mut self, error: InputError) {
+        BlobSink::error(self, error);
+    }
+
+    fn finished(&mut self) {
+        self.stats.blobs += 1;
+        self.progress.blobs.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Moves a location found in a log window to the log's coordinates: offsets absolute in the
+/// cleaned log, lines the log's, columns counted from the start of the cleaned line.
+fn place_in_log(location: &mut Location, window: &Window<'_>) {
+    let base = usize::try_from(window.base).unwrap_or(usize::MAX);
+    location.span = Span {
+        start: location.span.start.saturating_add(base),
+        end: location.span.end.saturating_add(base),
+    };
+    let place = |position: &mut Position| {
+        if position.line == 1 {
+            position.column += window.first_column;
+        }
+        position.line = window.physical_line(position.line);
+    };
+    place(&mut location.start);
+    place(&mut location.end);
+    if let Some(at) = &mut location.secret_key_at {
+        place(at);
     }
 }
 

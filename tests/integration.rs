@@ -1,1 +1,22 @@
+//! keysweep's end-to-end tests: one binary that runs the built `keysweep` on temporary trees
+//! and checks exact facts (rule, path, line, column, pairing, exit code) in its reports.
+//!
+//! Every credential is a generated fake assembled at run time (see `util::Fakes`).
 
+#[macro_use]
+mod util;
+
+mod archive;
+mod aws;
+mod bad_input;
+mod blast;
+mod cli;
+mod corpus;
+mod git;
+mod image;
+mod log;
+mod moto;
+mod owner;
+mod redaction;
+mod report;
+mod verify;

@@ -20,6 +20,11 @@ pub enum Command {
     Scan(ScanArgs),
     /// Scan a git repository's history, its staged changes or a range of commits.
     Git(GitArgs),
+    /// Scan build and CI logs (ANSI colours and timestamps stripped, streamed in bounded memory;
+    /// a GitHub Actions log zip works too).
+    Log(LogArgs),
+    /// Scan container images: every layer's files and the config (Env, Cmd, labels, history).
+    Image(ImageArgs),
     /// List or check the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -54,6 +59,73 @@ pub struct GitArgs {
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     pub max_file_size: u64,
     /// Scan blobs that look binary instead of skipping them.
+    #[arg(long)]
+    pub binary: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
+}
+
+/// Options of `log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Log files (plain, `.gz`, `.zst`, or a zip of logs such as GitHub Actions' download);
+    /// `-` or none reads standard input.
+    #[arg(value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// A zip of logs may expand to at most this much in total (bytes, or with K/M/G suffix).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_decompressed_size: u64,
+    /// Worker threads for several FILEs (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Archives found in files and blobs (`scan`, `git`).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Archives")]
+pub struct ArchiveArgs {
+    /// Open archives found in files (zip, jar, war, ear, wheel, tar, tar.gz, tgz, gz, zst) and
+    /// archives inside them, up to N levels deep; 0 scans none of them.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_archive_depth: usize,
+    /// Stop opening one file's archives once they have expanded to SIZE in total, nesting
+    /// included (bytes, or with K/M/G suffix); past it the file is reported as an input error
+    /// (a decompression bomb).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_decompressed_size: u64,
+}
+
+/// Options of `image`.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Images: `oci:DIR[:TAG]` (an OCI layout), `docker-archive:FILE.tar` (`docker save`), or
+    /// `[REGISTRY/]REPO[:TAG|@DIGEST]` pulled from a registry.
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    /// Of a multi-platform image, scan this platform (OS/ARCH[/VARIANT]). Default: linux/amd64
+    /// if present, else the only one.
+    #[arg(long, value_name = "OS/ARCH", conflicts_with = "all_platforms")]
+    pub platform: Option<String>,
+    /// Scan every platform of a multi-platform image.
+    #[arg(long)]
+    pub all_platforms: bool,
+    /// Registry credentials (default: `auths` in ~/.docker/config.json).
+    #[arg(long, value_name = "USER:PASS")]
+    pub registry_auth: Option<String>,
+    /// Talk plain HTTP to the registry (a local registry).
+    #[arg(long)]
+    pub insecure_registry: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Skip files larger than this (bytes, or with K/M/G suffix).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Scan files that look binary instead of skipping them.
     #[arg(long)]
     pub binary: bool,
     /// Worker threads (default: one per core).
@@ -110,6 +182,8 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
 }
 
 /// Options every scanning subcommand shares.
@@ -143,6 +217,59 @@ pub struct OutputArgs {
     /// More diagnostics on stderr (-v, -vv). Never prints secrets.
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+}
+
+/// Verification, owner and blast radius (every scanning subcommand).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Verification, owner, blast radius")]
+pub struct EnrichArgs {
+    /// Ask AWS STS whether each AWS key found still works (one signed GetCallerIdentity per
+    /// distinct key; the secret itself is never sent). Without it nothing leaves the machine.
+    #[arg(long)]
+    pub verify: bool,
+    /// STS endpoint (default: $AWS_ENDPOINT_URL_STS, else $AWS_ENDPOINT_URL, else
+    /// https://sts.amazonaws.com).
+    #[arg(long, value_name = "URL")]
+    pub sts_endpoint: Option<String>,
+    /// Region to sign STS requests for.
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    pub sts_region: String,
+    /// IAM endpoint for --blast-radius (default: $AWS_ENDPOINT_URL_IAM, else
+    /// $AWS_ENDPOINT_URL, else https://iam.amazonaws.com).
+    #[arg(long, value_name = "URL")]
+    pub iam_endpoint: Option<String>,
+    /// Allow plain-HTTP endpoints that are not loopback addresses.
+    #[arg(long)]
+    pub allow_insecure_sts: bool,
+    /// Verification requests in flight at most.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub verify_concurrency: u16,
+    /// Time limit of each verification request (`10s`, `500ms`, `1m`).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub verify_timeout: std::time::Duration,
+    /// Remember answers in FILE (JSON, keyed by a hash of each key; never the secret) and
+    /// reuse them for --verify-cache-ttl.
+    #[arg(long, value_name = "FILE")]
+    pub verify_cache: Option<PathBuf>,
+    /// How long cached answers stay good (`1h`, `30m`).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub verify_cache_ttl: std::time::Duration,
+    /// With --verify: read each live key's IAM policies with the key itself (read-only IAM
+    /// calls) to rate what it can do.
+    #[arg(long, requires = "verify")]
+    pub blast_radius: bool,
+    /// An `aws iam get-account-authorization-details` export, for offline blast radius
+    /// (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub aws_iam: Vec<PathBuf>,
+    /// An `aws iam list-access-keys` export mapping key ids to users (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub aws_access_keys: Vec<PathBuf>,
+    /// An `aws organizations list-accounts` export naming AWS accounts (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub aws_accounts: Vec<PathBuf>,
 }
 
 /// `--format` values.
@@ -183,6 +310,23 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     };
     let value: u64 = digits.trim().parse().map_err(|_| format!("not a size: {text:?}"))?;
     value.checked_mul(1 << shift).ok_or_else(|| format!("size too large: {text:?}"))
+}
+
+/// Parses `500ms`, `10s`, `5m`, `1h`, `2d`, or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("not a duration: {text:?}"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        _ => return Err(format!("not a duration (want e.g. 500ms, 10s, 5m, 1h): {text:?}")),
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| format!("bad duration: {text:?}"))
 }
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SSZ` or seconds since the epoch, in UTC.
@@ -229,6 +373,16 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("soon").is_err());
+    }
 
     #[test]
     fn sizes() {

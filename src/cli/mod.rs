@@ -5,9 +5,11 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod args;
+mod enrich;
 mod output;
 
 use std::{
+    io::Write as _,
     path::{Path, PathBuf},
     process::ExitCode,
     sync::Arc,
@@ -20,12 +22,19 @@ use keysweep::{
     matcher::Matcher,
     report::{self, Format, Report},
     rules::{RuleIdx, RuleSet, check::check_examples},
-    scan::{Progress, ScanResult, scan_git, scan_paths},
-    source::{fs::FsOptions, git as git_source},
+    scan::{Progress, ScanResult, scan_git, scan_image, scan_logs, scan_paths},
+    source::{
+        archive::ArchiveOptions,
+        fs::FsOptions,
+        git as git_source,
+        image::{ImageOptions, ImageRef},
+        log::{self as log_source, LogOptions},
+    },
 };
 
 use args::{
-    Cli, Command, FormatArg, GitArgs, ListFormat, OutputArgs, RulesArgs, RulesCommand, ScanArgs,
+    ArchiveArgs, Cli, Command, FormatArg, GitArgs, ImageArgs, ListFormat, LogArgs, OutputArgs,
+    RulesArgs, RulesCommand, ScanArgs,
 };
 
 /// How a run ended; the exit code is the same for every subcommand.
@@ -57,6 +66,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Git(args) => git(args),
+        Command::Log(args) => log(args),
+        Command::Image(args) => image(args),
         Command::Rules(RulesCommand::List(args)) => rules_list(&args),
         Command::Rules(RulesCommand::Check(args)) => rules_check(&args),
     }
@@ -67,6 +78,8 @@ struct Loaded {
     matcher: Matcher,
     config: Config,
     builtin_count: usize,
+    /// The config file, for messages (empty without one).
+    origin: String,
 }
 
 fn load(config_path: Option<&Path>, first_root: Option<&Path>) -> anyhow::Result<Loaded> {
@@ -88,7 +101,7 @@ fn load(config_path: Option<&Path>, first_root: Option<&Path>) -> anyhow::Result
         let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
         bail!("user rules in {origin} failed their examples:\n{}", lines.join("\n"));
     }
-    Ok(Loaded { matcher, config, builtin_count })
+    Ok(Loaded { matcher, config, builtin_count, origin })
 }
 
 fn discover_config(first_root: Option<&Path>) -> Option<PathBuf> {
@@ -105,19 +118,27 @@ struct Session {
     allowlist: Allowlist,
     baseline: Option<Baseline>,
     progress: Arc<Progress>,
+    enricher: keysweep::enrich::Enricher,
 }
 
 impl Session {
     fn start(out: &OutputArgs, first_root: Option<&Path>) -> anyhow::Result<Session> {
         output::init_logging(out.verbose);
         let loaded = load(out.config.as_deref(), first_root)?;
-        let allowlist =
-            Allowlist::new(&loaded.config.allowlist).context("in the config's allowlist")?;
+        let allowlist = Allowlist::new(&loaded.config.allowlist)
+            .with_context(|| format!("in the allowlist of config {}", loaded.origin))?;
         let baseline = match &out.baseline {
             Some(path) => Some(Baseline::load(path)?),
             None => None,
         };
-        Ok(Session { loaded, allowlist, baseline, progress: Arc::new(Progress::default()) })
+        let enricher = enrich::enricher(&out.enrich)?;
+        Ok(Session {
+            loaded,
+            allowlist,
+            baseline,
+            progress: Arc::new(Progress::default()),
+            enricher,
+        })
     }
 
     /// Runs a source with the progress spinner on.
@@ -143,6 +164,8 @@ impl Session {
                 && !self.baseline.as_ref().is_some_and(|b| b.contains(f))
         });
         result.stats.suppressed += (before - result.findings.len()) as u64;
+        let enriched = self.enricher.apply(&mut result.findings, self.loaded.matcher.rules());
+        enrich::report(&enriched);
         for error in &result.stats.errors {
             output::warn(&keysweep::report::text::sanitize(&error.to_string()));
         }
@@ -187,6 +210,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
         threads: args.threads,
         scan_binary: args.binary,
         exclude: session.allowlist.paths().cloned(),
+        archives: archive_options(&args.archives, args.binary),
     };
     let result = session
         .run(out, |progress| scan_paths(&session.loaded.matcher, &args.paths, &options, progress));
@@ -195,7 +219,8 @@ fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
 
 fn git(args: GitArgs) -> anyhow::Result<Outcome> {
     let out = &args.output;
-    let session = Session::start(out, Some(&args.repo))?;
+    let mut session = Session::start(out, Some(&args.repo))?;
+    session.enricher.git_repo = Some(args.repo.clone());
     let mode = if args.staged {
         git_source::Mode::Staged
     } else if let Some(range) = &args.range {
@@ -211,8 +236,11 @@ fn git(args: GitArgs) -> anyhow::Result<Outcome> {
     } else {
         git_source::Mode::History { all_objects: args.all_objects }
     };
-    let options =
-        git_source::GitOptions { max_file_size: args.max_file_size, scan_binary: args.binary };
+    let options = git_source::GitOptions {
+        max_file_size: args.max_file_size,
+        scan_binary: args.binary,
+        archives: archive_options(&args.archives, args.binary),
+    };
     if args.threads > 0 {
         // The global pool can only be configured once; a second call is harmless.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
@@ -223,13 +251,94 @@ fn git(args: GitArgs) -> anyhow::Result<Outcome> {
     session.finish(out, result)
 }
 
+fn archive_options(args: &ArchiveArgs, scan_binary: bool) -> ArchiveOptions {
+    ArchiveOptions {
+        max_depth: args.max_archive_depth,
+        max_size: args.max_decompressed_size,
+        scan_binary,
+    }
+}
+
+/// `KEYSWEEP_LOG_CHUNK`: bytes read at a time from a log. For tests, which use small chunks to
+/// put chunk boundaries where they want; not a user option.
+const LOG_CHUNK_ENV: &str = "KEYSWEEP_LOG_CHUNK";
+
+fn log(args: LogArgs) -> anyhow::Result<Outcome> {
+    let out = &args.output;
+    let inputs = log_source::inputs(&args.inputs);
+    let session = Session::start(out, None)?;
+    let chunk =
+        match std::env::var(LOG_CHUNK_ENV) {
+            Ok(text) => text.parse::<usize>().ok().filter(|&n| n > 0).with_context(|| {
+                format!("{LOG_CHUNK_ENV} wants a positive number, got {text:?}")
+            })?,
+            Err(_) => log_source::DEFAULT_CHUNK,
+        };
+    let options = LogOptions {
+        chunk,
+        archives: ArchiveOptions {
+            max_size: args.max_decompressed_size,
+            ..ArchiveOptions::default()
+        },
+    };
+    if args.threads > 0 {
+        // The global pool can only be configured once; a second call is harmless.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
+    }
+    let result = session
+        .run(out, |progress| scan_logs(&session.loaded.matcher, &inputs, &options, progress));
+    session.finish(out, result)
+}
+
+fn image(args: ImageArgs) -> anyhow::Result<Outcome> {
+    let out = &args.output;
+    let refs = args
+        .refs
+        .iter()
+        .map(|r| ImageRef::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .context("keysweep image")?;
+    let platform = match &args.platform {
+        Some(text) => Some(text.parse().map_err(anyhow::Error::msg).context("--platform")?),
+        None => None,
+    };
+    let registry_auth = match &args.registry_auth {
+        Some(text) => match text.split_once(':') {
+            Some((user, pass)) => Some((user.to_string(), pass.to_string())),
+            None => bail!("--registry-auth wants USER:PASS"),
+        },
+        None => None,
+    };
+    let session = Session::start(out, None)?;
+    let options = ImageOptions {
+        platform,
+        all_platforms: args.all_platforms,
+        registry_auth,
+        insecure_registry: args.insecure_registry,
+        docker_config: None,
+        max_file_size: args.max_file_size,
+        scan_binary: args.binary,
+    };
+    if args.threads > 0 {
+        // The global pool can only be configured once; a second call is harmless.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
+    }
+    let result =
+        session.run(out, |progress| scan_image(&session.loaded.matcher, &refs, &options, progress));
+    session.finish(out, result)
+}
+
 fn rules_list(args: &RulesArgs) -> anyhow::Result<Outcome> {
     let loaded = load(args.config.as_deref(), None)?;
     let rules = loaded.matcher.rules();
+    // `writeln!`, not `println!`: a closed pipe (`keysweep rules list | head`) is an error that
+    // `main` turns into a quiet exit, where `println!` would panic.
+    let mut out = std::io::stdout().lock();
     match args.format {
         ListFormat::Text => {
             for rule in rules.rules() {
-                println!("{:<40} {:<8} {}", rule.id(), rule.severity().as_str(), rule.syntax.name);
+                let (id, severity) = (rule.id(), rule.severity().as_str());
+                writeln!(out, "{id:<40} {severity:<8} {}", rule.syntax.name)?;
             }
         }
         ListFormat::Json => {
@@ -247,7 +356,7 @@ fn rules_list(args: &RulesArgs) -> anyhow::Result<Outcome> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&list)?);
+            writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
         }
     }
     Ok(Outcome::Clean)
@@ -265,12 +374,13 @@ fn rules_check(args: &RulesArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|r| r.syntax.examples.len() + r.syntax.negative_examples.len())
         .sum();
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "{} rules ({} built-in, {} user), {examples} examples: {} failed",
         rules.len(),
         loaded.builtin_count,
         rules.len() - loaded.builtin_count,
         errors.len()
-    );
+    )?;
     Ok(if errors.is_empty() { Outcome::Clean } else { Outcome::Failed })
 }

@@ -15,7 +15,9 @@ use crate::rules::{RuleSet, Validator, compile_regex};
 pub const PAIR_DISTANCE: usize = 2048;
 
 /// A 40-character base64 run, allowing JSON-escaped `\/` and percent-encoded `/` and `+`.
-const SECRET_CANDIDATE: &str = r"(?:^|[^A-Za-z0-9/+=%\\]|\\[nrt])(?P<secret>(?:[A-Za-z0-9+]|\\{0,2}/|%2[FfBb]){40})(?:[^A-Za-z0-9/+=]|$)";
+/// It may follow `=` (`secret=...`, `--secret_key=...`): padding ends base64, so a run that
+/// follows `=` starts fresh; it may not be followed by `=` (then it is padded base64 data).
+const SECRET_CANDIDATE: &str = r"(?:^|[^A-Za-z0-9/+%\\]|\\[nrt])(?P<secret>(?:[A-Za-z0-9+]|\\{0,2}/|%2[FfBb]){40})(?:[^A-Za-z0-9/+=]|$)";
 
 /// Per-thread scratch for pairing.
 #[derive(Debug, Default)]
@@ -44,54 +46,79 @@ impl Pairing {
     }
 
     /// Pairs every key id in `out` with a secret (and token), removing what it absorbs.
+    ///
+    /// Pairs are made nearest first across all key ids, not key by key in file order: a key id
+    /// written without its secret must not take the secret of the next key id, which stands
+    /// nearer to its own. Named secrets are paired first; key ids left over take the nearest
+    /// unused secret candidate.
     pub fn pair(&self, rules: &RuleSet, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
         let kind = |m: &Match| super::validator_of(rules, m.rule);
         if !out.iter().any(|m| kind(m) == Some(Validator::AwsAccessKeyId)) {
             return;
         }
         out.sort_unstable_by_key(|m| m.secret.start);
+        let keys: Vec<usize> =
+            (0..out.len()).filter(|&i| kind(&out[i]) == Some(Validator::AwsAccessKeyId)).collect();
         let mut absorbed = vec![false; out.len()];
         scratch.used.clear();
-        for i in 0..out.len() {
-            if kind(&out[i]) != Some(Validator::AwsAccessKeyId) {
-                continue;
-            }
-            let key = out[i].secret;
-            let named = nearest(out, key, |j, m| {
-                !absorbed[j] && kind(m) == Some(Validator::AwsSecretAccessKey)
-            });
-            out[i].secret_key = match named {
-                Some(j) => {
-                    absorbed[j] = true;
-                    Some(out[j].secret)
+
+        // Named secrets, then (for ASIA keys) session tokens: nearest pairs first.
+        let mut options: Vec<(Closeness, usize, usize)> = Vec::new();
+        for (wanted, is_token) in
+            [(Validator::AwsSecretAccessKey, false), (Validator::AwsSessionToken, true)]
+        {
+            options.clear();
+            for &i in &keys {
+                let key = out[i].secret;
+                if is_token && !key.of(hay).starts_with(b"ASIA") {
+                    continue;
                 }
-                None => self.nearest_candidate(rules, hay, key, scratch),
-            };
-            if let Some(secret) = out[i].secret_key {
-                scratch.used.push(secret);
+                for (j, m) in out.iter().enumerate() {
+                    if kind(m) == Some(wanted) && m.secret.gap(&key) <= PAIR_DISTANCE {
+                        options.push((closeness(key, m.secret), i, j));
+                    }
+                }
             }
-            if key.of(hay).starts_with(b"ASIA") {
-                let token = nearest(out, key, |j, m| {
-                    !absorbed[j] && kind(m) == Some(Validator::AwsSessionToken)
-                });
-                if let Some(j) = token {
-                    absorbed[j] = true;
+            options.sort_unstable();
+            for &(_, i, j) in &options {
+                let slot = if is_token { out[i].session_token } else { out[i].secret_key };
+                if absorbed[j] || slot.is_some() {
+                    continue;
+                }
+                absorbed[j] = true;
+                if is_token {
                     out[i].session_token = Some(out[j].secret);
+                } else {
+                    out[i].secret_key = Some(out[j].secret);
+                    scratch.used.push(out[j].secret);
                 }
             }
         }
+
+        // Key ids still alone: unnamed 40-character candidates, nearest pairs first.
+        let mut candidates: Vec<(Closeness, usize, Span)> = Vec::new();
+        for &i in &keys {
+            if out[i].secret_key.is_none() {
+                let key = out[i].secret;
+                self.candidates_near(hay, key, scratch);
+                candidates.extend(scratch.candidates.iter().map(|&c| (closeness(key, c), i, c)));
+            }
+        }
+        candidates.sort_unstable();
+        for (_, i, span) in candidates {
+            if out[i].secret_key.is_none() && !scratch.used.contains(&span) {
+                out[i].secret_key = Some(span);
+                scratch.used.push(span);
+            }
+        }
+
         let mut flags = absorbed.into_iter();
         out.retain(|_| !flags.next().unwrap_or(false));
     }
 
-    /// The nearest unused 40-character secret candidate around `key`.
-    fn nearest_candidate(
-        &self,
-        rules: &RuleSet,
-        hay: &[u8],
-        key: Span,
-        scratch: &mut Scratch,
-    ) -> Option<Span> {
+    /// Fills `scratch.candidates` with the 40-character secret candidates within
+    /// [`PAIR_DISTANCE`] of `key`.
+    fn candidates_near(&self, hay: &[u8], key: Span, scratch: &mut Scratch) {
         let start = key.start.saturating_sub(PAIR_DISTANCE);
         let end = key.end.saturating_add(PAIR_DISTANCE).min(hay.len());
         let (cache, caps) = scratch.cache.get_or_insert_with(|| {
@@ -113,6 +140,7 @@ impl Pairing {
                 if !escaped_continuation
                     && validate::aws_secret_access_key(&value)
                     && !validate::is_placeholder(&value)
+                    && span.gap(&key) <= PAIR_DISTANCE
                 {
                     // Backtrack so an overlapping, better-bounded run is not skipped.
                     at = at.min(span.end);
@@ -120,23 +148,15 @@ impl Pairing {
                 }
             }
         }
-        let _ = rules;
-        scratch
-            .candidates
-            .iter()
-            .filter(|c| !scratch.used.contains(c) && c.gap(&key) <= PAIR_DISTANCE)
-            .min_by_key(|c| (c.gap(&key), c.start < key.start))
-            .copied()
     }
 }
 
-/// Index of the match nearest to `key` (within [`PAIR_DISTANCE`]) that `want` accepts.
-fn nearest(out: &[Match], key: Span, want: impl Fn(usize, &Match) -> bool) -> Option<usize> {
-    out.iter()
-        .enumerate()
-        .filter(|(j, m)| want(*j, m) && m.secret.gap(&key) <= PAIR_DISTANCE)
-        .min_by_key(|(_, m)| (m.secret.gap(&key), m.secret.start < key.start))
-        .map(|(j, _)| j)
+/// How close a secret stands to a key id, for sorting: the gap, then after the key before
+/// before it, then file order.
+type Closeness = (usize, bool, usize, usize);
+
+fn closeness(key: Span, secret: Span) -> Closeness {
+    (secret.gap(&key), secret.start < key.start, key.start, secret.start)
 }
 
 /// The AWS account id encoded in a key id, where the key's layout carries it.

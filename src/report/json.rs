@@ -5,9 +5,12 @@ use std::io;
 use serde::Serialize;
 
 use super::Report;
+use crate::enrich::blast::BlastRadius;
+use crate::enrich::owner::{Owner, PathOwners};
 use crate::finding::{Finding, Location};
 use crate::provenance::Provenance;
 use crate::source::InputError;
+use crate::verify::Verification;
 
 /// Version of the JSON report's shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -60,6 +63,12 @@ struct FindingWire<'a> {
     present_at_head: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     introduced: Option<Introduced<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a Owner>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blast_radius: Option<&'a BlastRadius>,
     locations: Vec<LocationWire<'a>>,
 }
 
@@ -88,6 +97,22 @@ struct LocationWire<'a> {
     date: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     blob: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_digest: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    platform: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer_digest: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed_in_layer: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_field: Option<&'a str>,
     line: usize,
     column: usize,
     end_line: usize,
@@ -97,6 +122,9 @@ struct LocationWire<'a> {
     secret_key_line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_key_column: Option<usize>,
+    /// CODEOWNERS' answer for this location's path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    codeowners: Option<&'a PathOwners>,
     snippet: String,
 }
 
@@ -122,12 +150,24 @@ fn finding_wire<'a>(finding: &'a Finding, show: bool) -> FindingWire<'a> {
                 date: &commit.date,
             })
         }),
-        locations: finding.locations.iter().map(|l| location_wire(l, show)).collect(),
+        verification: finding.verification.as_ref(),
+        owner: finding.owner.as_ref(),
+        blast_radius: finding.blast_radius.as_ref(),
+        locations: finding
+            .locations
+            .iter()
+            .map(|l| {
+                let mut wire = location_wire(l, show);
+                wire.codeowners = finding.owner.as_ref().and_then(|o| o.for_path(&wire.path));
+                wire
+            })
+            .collect(),
     }
 }
 
 fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
     let commit = location.provenance.commit();
+    let image = location.provenance.image();
     LocationWire {
         source: location.provenance.kind(),
         path: location.provenance.display_path(),
@@ -137,7 +177,32 @@ fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
         email: commit.map(|c| c.email.as_str()),
         date: commit.map(|c| c.date.as_str()),
         blob: match &location.provenance {
-            Provenance::GitBlob { blob, .. } | Provenance::GitUnreachable { blob } => Some(blob),
+            Provenance::GitBlob { blob, .. }
+            | Provenance::GitUnreachable { blob }
+            | Provenance::ImageFile { blob, .. } => Some(blob),
+            _ => None,
+        },
+        image: image.map(|i| i.reference.as_str()),
+        image_digest: image.map(|i| i.digest.as_str()),
+        platform: image.and_then(|i| i.platform.as_deref()),
+        layer_index: match &location.provenance {
+            Provenance::ImageFile { layer_index, .. } => Some(*layer_index),
+            _ => None,
+        },
+        layer_digest: match &location.provenance {
+            Provenance::ImageFile { layer_digest, .. } => Some(layer_digest),
+            _ => None,
+        },
+        created_by: match &location.provenance {
+            Provenance::ImageFile { created_by, .. } => created_by.as_deref(),
+            _ => None,
+        },
+        removed_in_layer: match &location.provenance {
+            Provenance::ImageFile { removed_in, .. } => *removed_in,
+            _ => None,
+        },
+        config_field: match &location.provenance {
+            Provenance::ImageConfig { field, .. } => Some(field),
             _ => None,
         },
         line: location.start.line,
@@ -147,6 +212,7 @@ fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
         offset: location.span.start,
         secret_key_line: location.secret_key_at.map(|p| p.line),
         secret_key_column: location.secret_key_at.map(|p| p.column),
+        codeowners: None,
         snippet: location.snippet_text(show),
     }
 }

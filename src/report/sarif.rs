@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::Report;
 use crate::finding::{Finding, Location as FindingLocation};
+use crate::provenance::Provenance;
 use crate::rules::{Rule, Severity};
 
 /// The URI base every result's location is relative to.
@@ -127,12 +128,22 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
     values.insert("secret".into(), json!(finding.secret.render(show)));
     values.insert("secretLength".into(), json!(finding.secret.len()));
     values.insert("pairedSecretKey".into(), json!(finding.secret_key.is_some()));
+    // As in the JSON report: redacted unless `--show-secrets`, which must show the whole
+    // credential, not only the key id.
+    if let Some(key) = &finding.secret_key {
+        values.insert("secretKey".into(), json!(key.render(show)));
+    }
+    if let Some(token) = &finding.session_token {
+        values.insert("sessionToken".into(), json!(token.render(show)));
+    }
     if let Some(account) = &finding.aws_account {
         values.insert("awsAccount".into(), json!(account));
     }
     if let Some(present) = finding.present_at_head {
         values.insert("presentAtHead".into(), json!(present));
     }
+    enrichment_properties(finding, location, &mut values);
+    image_properties(&location.provenance, &mut values);
     if let Some(commit) = location.provenance.commit() {
         values.insert("commit".into(), json!(commit.id));
         values.insert("author".into(), json!(format!("{} <{}>", commit.author, commit.email)));
@@ -154,6 +165,55 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
         .partial_fingerprints(fingerprints)
         .properties(properties(values, None))
         .build()
+}
+
+/// The image, platform and layer of an image location.
+fn image_properties(provenance: &Provenance, values: &mut BTreeMap<String, Value>) {
+    let Some(image) = provenance.image() else { return };
+    values.insert("image".into(), json!(image.reference));
+    values.insert("imageDigest".into(), json!(image.digest));
+    if let Some(platform) = &image.platform {
+        values.insert("platform".into(), json!(platform));
+    }
+    match provenance {
+        Provenance::ImageFile { layer_index, layer_digest, created_by, removed_in, .. } => {
+            values.insert("layerIndex".into(), json!(layer_index));
+            values.insert("layerDigest".into(), json!(layer_digest));
+            if let Some(created_by) = created_by {
+                values.insert("createdBy".into(), json!(created_by));
+            }
+            if let Some(removed_in) = removed_in {
+                values.insert("removedInLayer".into(), json!(removed_in));
+            }
+        }
+        Provenance::ImageConfig { field, .. } => {
+            values.insert("configField".into(), json!(field));
+        }
+        _ => {}
+    }
+}
+
+/// Verification, owner and blast radius, and the result's own `security-severity` (the
+/// computed severity; the rule's stays on the rule).
+fn enrichment_properties(
+    finding: &Finding,
+    location: &FindingLocation,
+    values: &mut BTreeMap<String, Value>,
+) {
+    values.insert("security-severity".into(), json!(format!("{:.1}", finding.severity.score())));
+    if let Some(verification) = &finding.verification {
+        values.insert("verification".into(), json!(verification));
+    }
+    if let Some(owner) = &finding.owner {
+        values.insert("owner".into(), json!(owner));
+        let shown = location.provenance.display_path();
+        if let Some(owners) = owner.for_path(&shown) {
+            values.insert("codeowners".into(), json!(owners.owners));
+        }
+    }
+    if let Some(blast) = &finding.blast_radius {
+        values.insert("blastRadius".into(), json!(blast));
+    }
 }
 
 /// A fingerprint of (secret, path): stable when lines move, distinct per file.

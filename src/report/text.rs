@@ -8,8 +8,11 @@ use std::io;
 use anstyle::{AnsiColor, Style};
 
 use super::Report;
+use crate::enrich::owner::{AwsAccount, PathOwners};
 use crate::finding::Finding;
+use crate::provenance::Provenance;
 use crate::rules::Severity;
+use crate::verify::Outcome;
 
 /// Writes the report.
 ///
@@ -49,9 +52,12 @@ fn write_finding(
     if let Some(token) = &finding.session_token {
         writeln!(out, "  session      token {}", sanitize(&token.render(show)))?;
     }
-    if let Some(account) = &finding.aws_account {
+    if let Some(account) = finding.owner.as_ref().and_then(|o| o.aws_account.as_ref()) {
+        writeln!(out, "  aws account  {}", sanitize(&account_line(account)))?;
+    } else if let Some(account) = &finding.aws_account {
         writeln!(out, "  aws account  {account} (decoded from the key id, unverified)")?;
     }
+    write_enrichment(finding, show, paint, out)?;
     if let Some(first) = finding.introduced().and_then(|l| l.provenance.commit()) {
         let by = sanitize(&format!("{} <{}>", first.author, first.email));
         writeln!(
@@ -85,10 +91,141 @@ fn write_finding(
             );
             writeln!(out, "      {}", paint.paint(AnsiColor::Cyan.on_default(), &line))?;
         }
+        if let Some(line) = image_line(&location.provenance) {
+            writeln!(out, "      {}", paint.paint(AnsiColor::Cyan.on_default(), &sanitize(&line)))?;
+        }
+        let shown = location.provenance.display_path();
+        if let Some(owners) = finding.owner.as_ref().and_then(|o| o.for_path(&shown)) {
+            writeln!(out, "      {}", sanitize(&codeowners_line(owners)))?;
+        }
         let snippet = sanitize(location.snippet_text(show).trim());
         writeln!(out, "      {}", paint.paint(Style::new().dimmed(), &snippet))?;
     }
     writeln!(out)
+}
+
+fn account_line(account: &AwsAccount) -> String {
+    let mut line = account.id.clone();
+    if let Some(name) = &account.name {
+        line.push_str(&format!(" \"{name}\""));
+    }
+    if let Some(email) = &account.email {
+        line.push_str(&format!(" <{email}>"));
+    }
+    if let Some(status) = account.status.as_deref().filter(|s| *s != "ACTIVE") {
+        line.push_str(&format!(" [{status}]"));
+    }
+    line.push_str(match account.source {
+        "verification" => " (confirmed by STS)",
+        _ => " (decoded from the key id, unverified)",
+    });
+    if let Some(decoded) = &account.key_id_decodes_to {
+        line.push_str(&format!("; the key id decodes to {decoded}"));
+    }
+    line
+}
+
+fn codeowners_line(owners: &PathOwners) -> String {
+    let who =
+        if owners.owners.is_empty() { "no owner".to_string() } else { owners.owners.join(" ") };
+    match (&owners.pattern, owners.line) {
+        (Some(pattern), Some(line)) => format!("owners {who} ({}:{line} {pattern})", owners.file),
+        _ => format!("owners {who} ({} has no matching line)", owners.file),
+    }
+}
+
+/// Verification, blast radius and what to do about a live key.
+fn write_enrichment(
+    finding: &Finding,
+    show: bool,
+    paint: &Painter,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    if let Some(v) = &finding.verification {
+        let cached = if v.cached { " (cached)" } else { "" };
+        let (style, line) = match &v.outcome {
+            Outcome::Live { arn, user_id, .. } => (
+                AnsiColor::Red.on_default().bold(),
+                format!("LIVE as {arn} (user id {user_id}){cached}"),
+            ),
+            Outcome::Invalid { error, .. } => {
+                (AnsiColor::Green.on_default(), format!("invalid: {error}{cached}"))
+            }
+            Outcome::Unknown { reason } => {
+                (AnsiColor::Yellow.on_default(), format!("unknown: {reason}"))
+            }
+            Outcome::Unverifiable { reason } => {
+                (Style::new().dimmed(), format!("unverifiable: {reason}"))
+            }
+        };
+        writeln!(out, "  verified     {}", paint.paint(style, &sanitize(&line)))?;
+    }
+    if let Some(blast) = &finding.blast_radius {
+        let mut line = blast.tier.as_str().to_string();
+        if !blast.tier_actions.is_empty() {
+            let shown: Vec<&str> = blast.tier_actions.iter().take(5).map(String::as_str).collect();
+            line.push_str(&format!(" — {}", shown.join(", ")));
+            if blast.tier_actions.len() > 5 {
+                line.push_str(", …");
+            }
+        }
+        if !blast.complete {
+            line.push_str(" (incomplete)");
+        }
+        writeln!(out, "  can do       {}", sanitize(&line))?;
+        if !blast.services.is_empty() {
+            let services: Vec<&str> = blast.services.iter().take(12).map(String::as_str).collect();
+            let more = blast.services.len().saturating_sub(12);
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            writeln!(out, "  services     {}{more}", sanitize(&services.join(", ")))?;
+        }
+        for gap in blast.could_not_read.iter().take(4) {
+            writeln!(out, "  could not read {}", sanitize(gap))?;
+        }
+    }
+    if finding.verification.as_ref().is_some_and(|v| v.outcome.is_live()) {
+        let id = finding.secret.render(show);
+        let user = finding
+            .blast_radius
+            .as_ref()
+            .and_then(|b| b.principal.as_deref())
+            .and_then(|arn| arn.split_once(":user/"))
+            .map(|(_, path)| format!(" --user-name {}", path.rsplit('/').next().unwrap_or(path)))
+            .unwrap_or_default();
+        let action = format!(
+            "deactivate now: aws iam update-access-key --access-key-id {id} --status Inactive{user}; \
+             then review its use: aws cloudtrail lookup-events --lookup-attributes \
+             AttributeKey=AccessKeyId,AttributeValue={id}"
+        );
+        writeln!(out, "  {}", paint.paint(AnsiColor::Red.on_default().bold(), &sanitize(&action)))?;
+    }
+    Ok(())
+}
+
+/// For an image location: the platform, the layer, what created it and whether a later
+/// layer removed the file.
+fn image_line(provenance: &Provenance) -> Option<String> {
+    let image = provenance.image()?;
+    let mut line = String::new();
+    if let Some(platform) = &image.platform {
+        line.push_str(&format!("{platform} "));
+    }
+    match provenance {
+        Provenance::ImageFile { layer_index, layer_digest, created_by, removed_in, .. } => {
+            let (algorithm, hex) = layer_digest.split_once(':').unwrap_or(("", layer_digest));
+            let short = hex.get(..12).unwrap_or(hex);
+            line.push_str(&format!("layer {layer_index} {algorithm}:{short}"));
+            if let Some(created_by) = created_by {
+                let created_by: String = created_by.chars().take(100).collect();
+                line.push_str(&format!(" created by {}", created_by.trim()));
+            }
+            if let Some(removed_in) = removed_in {
+                line.push_str(&format!(" · removed in layer {removed_in} (still in the image)"));
+            }
+        }
+        _ => line.push_str("image config"),
+    }
+    Some(line)
 }
 
 /// Writes only the summary line, uncoloured (for stderr after a machine-readable report).
@@ -128,6 +265,25 @@ fn write_summary(report: &Report<'_>, paint: &Painter, out: &mut dyn io::Write) 
     }
     if stats.suppressed + stats.suppressed_inline > 0 {
         line.push_str(&format!(" · {} suppressed", stats.suppressed + stats.suppressed_inline));
+    }
+    let verified: Vec<&str> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.verification.as_ref())
+        .map(|v| v.outcome.status())
+        .collect();
+    if !verified.is_empty() {
+        let count = |status: &str| verified.iter().filter(|s| **s == status).count();
+        let mut parts = Vec::new();
+        for status in ["live", "invalid", "unknown", "unverifiable"] {
+            if count(status) > 0 {
+                parts.push(format!("{} {status}", count(status)));
+            }
+        }
+        let text = format!(" · verified: {}", parts.join(", "));
+        let style =
+            if count("live") > 0 { AnsiColor::Red.on_default().bold() } else { Style::new() };
+        line.push_str(&paint.paint(style, &text));
     }
     if !stats.errors.is_empty() {
         let errors = format!(" · {} input(s) could not be read", stats.errors.len());

@@ -15,7 +15,9 @@ use std::{
 use globset::GlobSet;
 use ignore::{WalkBuilder, WalkState};
 
-use super::{BlobSink, InputError, Skip, looks_binary, mmap, utf16_to_utf8};
+use super::{
+    BlobSink, InputError, Skip, archive::ArchiveOptions, mmap, skip_as_binary, utf16_to_utf8,
+};
 use crate::provenance::Provenance;
 
 /// Files at least this large are memory-mapped instead of read.
@@ -34,6 +36,8 @@ pub struct FsOptions {
     pub scan_binary: bool,
     /// Paths (relative to their root) never read.
     pub exclude: Option<GlobSet>,
+    /// How far archives found in files are opened.
+    pub archives: ArchiveOptions,
 }
 
 /// Reads every root into sinks made by `make_sink`. `-` is standard input.
@@ -167,7 +171,7 @@ impl Reader {
 fn deliver(data: &[u8], provenance: Provenance, options: &FsOptions, sink: &mut impl BlobSink) {
     if let Some(utf8) = utf16_to_utf8(data) {
         sink.blob(&utf8, provenance);
-    } else if !options.scan_binary && looks_binary(data) {
+    } else if skip_as_binary(data, options.scan_binary, &options.archives) {
         sink.skipped(&provenance.display_path(), Skip::Binary);
     } else {
         sink.blob(data, provenance);
@@ -178,16 +182,19 @@ fn input_error(path: &Path, err: &io::Error) -> InputError {
     InputError { input: display(path), message: err.to_string() }
 }
 
-fn walk_error(root: &Path, err: ignore::Error) -> InputError {
-    let path = match &err {
-        ignore::Error::WithPath { path, .. } => display(path),
-        _ => display(root),
-    };
-    let message = match err {
-        ignore::Error::WithPath { err, .. } => err.to_string(),
-        other => other.to_string(),
-    };
-    InputError { input: path, message }
+/// Names the path a walk error is about. The walker wraps errors in `WithDepth` (an unreadable
+/// directory below the root is `WithDepth { WithPath { .. } }`), so unwrap that first; without a
+/// path, the error is the root's.
+fn walk_error(root: &Path, mut err: ignore::Error) -> InputError {
+    loop {
+        match err {
+            ignore::Error::WithDepth { err: inner, .. } => err = *inner,
+            ignore::Error::WithPath { path, err } => {
+                return InputError { input: display(&path), message: err.to_string() };
+            }
+            other => return InputError { input: display(root), message: other.to_string() },
+        }
+    }
 }
 
 /// A path as the user sees it: as walked, without a leading `./`.

@@ -24,7 +24,9 @@ use gix::bstr::ByteSlice;
 use gix::objs::{CommitRef, TagRef, TreeRefIter};
 use rayon::prelude::*;
 
-use super::{BlobSink, Delta, InputError, Skip, looks_binary, utf16_to_utf8};
+use super::{
+    BlobSink, Delta, InputError, Skip, archive::ArchiveOptions, skip_as_binary, utf16_to_utf8,
+};
 use crate::provenance::{Commit, Provenance, rfc3339};
 
 /// The error returned when a repository cannot be scanned at all.
@@ -86,6 +88,8 @@ pub struct GitOptions {
     pub max_file_size: u64,
     /// Scan blobs that look binary.
     pub scan_binary: bool,
+    /// How far archives found in blobs are opened.
+    pub archives: ArchiveOptions,
 }
 
 /// Facts about the repository that enrichment needs after the scan.
@@ -454,6 +458,11 @@ fn parents_first(nodes: Vec<CommitNode>) -> Vec<CommitNode> {
 }
 
 /// Every blob introduced by the commits `keep` accepts, with where it was introduced.
+///
+/// A commit that `keep` refuses (before `--since`) is walked only when it is a parent of one it
+/// accepts: what an accepted commit shares with such a parent at the same path, it did not
+/// introduce. Older refused commits are not walked at all, so a blob that one of them had and
+/// an accepted commit brings back (a revert) counts as introduced again.
 fn inventory(
     repo: &gix::Repository,
     commits: &[CommitNode],
@@ -462,8 +471,14 @@ fn inventory(
 ) -> Inventory {
     let mut blobs = Inventory::default();
     let mut walked: HashSet<(ObjectId, Arc<str>)> = HashSet::new();
+    let boundary: HashSet<ObjectId> =
+        commits.iter().filter(|c| keep(c)).flat_map(|c| c.parents.iter().copied()).collect();
+    let mut inherited: HashSet<(ObjectId, Arc<str>)> = HashSet::new();
     for (index, commit) in commits.iter().enumerate() {
         let record = keep(commit);
+        if !record && !boundary.contains(&commit.id) {
+            continue;
+        }
         let mut stack: Vec<(ObjectId, Arc<str>)> = vec![(commit.tree, Arc::from(""))];
         while let Some((tree, prefix)) = stack.pop() {
             if !walked.insert((tree, prefix.clone())) {
@@ -498,10 +513,15 @@ fn inventory(
                 };
                 if entry.mode.is_tree() {
                     stack.push((entry.oid.to_owned(), path));
-                } else if entry.mode.is_blob() && record {
-                    let places = blobs.places(entry.oid.to_owned());
-                    if !places.iter().any(|o| o.path == path) {
-                        places.push(Occurrence { commit: index, path });
+                } else if entry.mode.is_blob() {
+                    let id = entry.oid.to_owned();
+                    if !record {
+                        inherited.insert((id, path));
+                    } else if inherited.is_empty() || !inherited.contains(&(id, path.clone())) {
+                        let places = blobs.places(id);
+                        if !places.iter().any(|o| o.path == path) {
+                            places.push(Occurrence { commit: index, path });
+                        }
                     }
                 }
             }
@@ -628,7 +648,7 @@ fn read_blob(
     if let Some(utf8) = utf16_to_utf8(&data) {
         return Some(utf8);
     }
-    if !options.scan_binary && looks_binary(&data) {
+    if skip_as_binary(&data, options.scan_binary, &options.archives) {
         sink.skipped(&what(), Skip::Binary);
         return None;
     }

@@ -4,8 +4,11 @@
 //! each to a callback; it never matches. Errors on one input are reported as [`InputError`]s and
 //! the source goes on with the rest.
 
+pub mod archive;
 pub mod fs;
 pub mod git;
+pub mod image;
+pub mod log;
 pub mod mmap;
 
 use std::fmt;
@@ -113,6 +116,13 @@ pub const BINARY_SNIFF_LEN: usize = 8 * 1024;
 /// True when the first [`BINARY_SNIFF_LEN`] bytes contain a NUL, as git and ripgrep decide.
 pub fn looks_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some()
+}
+
+/// True when a source should pass `data` over as binary: it looks binary, `--binary` was not
+/// given, and it is not an archive the scan will open (archives are binary, and go on to the
+/// sink, which expands them).
+pub fn skip_as_binary(data: &[u8], scan_binary: bool, archives: &archive::ArchiveOptions) -> bool {
+    !scan_binary && looks_binary(data) && !(archives.enabled() && archive::detect(data).is_some())
 }
 
 /// Transcodes UTF-16 text that starts with a byte-order mark to UTF-8, so that a secret in a

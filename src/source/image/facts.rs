@@ -1,0 +1,139 @@
+//! Where each scanned content occurs, known only once every layer was read: a content is
+//! scanned once, at its first place, and its hits are then copied to every other place
+//! (same bytes, so the same lines and columns), each marked with the layer that removed it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::layer::{Listing, normalize};
+use crate::finding::Hit;
+use crate::provenance::{ImageInfo, Provenance};
+
+/// One layer of one image.
+#[derive(Debug)]
+pub struct LayerSlot {
+    /// The listing (index into [`ImageFacts`]' listings).
+    pub job: usize,
+    /// The layer's digest.
+    pub digest: String,
+    /// Its `created_by` in this image.
+    pub created_by: Option<String>,
+}
+
+/// What the layers held: for each image, its layers in order, and for each distinct layer,
+/// its files and whiteouts.
+#[derive(Debug, Default)]
+pub struct ImageFacts {
+    images: Vec<(Arc<ImageInfo>, Vec<LayerSlot>)>,
+    listings: Vec<Listing>,
+}
+
+impl ImageFacts {
+    pub(super) fn new(
+        images: Vec<(Arc<ImageInfo>, Vec<LayerSlot>)>,
+        listings: Vec<Listing>,
+    ) -> ImageFacts {
+        ImageFacts { images, listings }
+    }
+
+    /// Distinct files listed across layers (for the log).
+    pub fn files(&self) -> usize {
+        self.listings.iter().map(|l| l.files.len()).sum()
+    }
+
+    /// Replaces each hit in an image file by one hit per place its content occurs, in every
+    /// layer of every image scanned, with `removed_in` set where a later layer of that image
+    /// deletes or replaces the file. Other hits pass through.
+    pub fn expand(&self, hits: Vec<Hit>) -> Vec<Hit> {
+        let wanted: HashSet<[u8; 32]> = hits
+            .iter()
+            .filter_map(|h| match &h.location.provenance {
+                Provenance::ImageFile { blob, .. } => parse_blob(blob),
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return hits;
+        }
+        let places = self.places(&wanted);
+        let mut out = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let found = match &hit.location.provenance {
+                Provenance::ImageFile { blob, .. } => {
+                    parse_blob(blob).and_then(|b| places.get(&b)).filter(|p| !p.is_empty())
+                }
+                _ => None,
+            };
+            match found {
+                Some(places) => {
+                    for place in places {
+                        let mut copy = hit.clone();
+                        copy.location.provenance = place.clone();
+                        out.push(copy);
+                    }
+                }
+                None => out.push(hit),
+            }
+        }
+        out
+    }
+
+    /// Every place of each wanted content.
+    fn places(&self, wanted: &HashSet<[u8; 32]>) -> HashMap<[u8; 32], Vec<Provenance>> {
+        let mut places: HashMap<[u8; 32], Vec<Provenance>> = HashMap::new();
+        for (image, layers) in &self.images {
+            for (index, slot) in layers.iter().enumerate() {
+                let Some(listing) = self.listings.get(slot.job) else { continue };
+                for (path, hash) in &listing.files {
+                    if !wanted.contains(hash) {
+                        continue;
+                    }
+                    places.entry(*hash).or_default().push(Provenance::ImageFile {
+                        image: image.clone(),
+                        layer_index: index,
+                        layer_digest: slot.digest.clone(),
+                        path: path.to_string(),
+                        blob: format!("sha256:{}", super::store::hex(hash)),
+                        created_by: slot.created_by.clone(),
+                        removed_in: self.removed_in(layers, index, path),
+                    });
+                }
+            }
+        }
+        places
+    }
+
+    /// The first layer above `index` that hides `path`.
+    fn removed_in(&self, layers: &[LayerSlot], index: usize, path: &str) -> Option<usize> {
+        let path = normalize(path);
+        (index + 1..layers.len()).find(|&upper| {
+            self.listings.get(layers[upper].job).is_some_and(|listing| listing.hides(&path))
+        })
+    }
+}
+
+fn parse_blob(blob: &str) -> Option<[u8; 32]> {
+    let hex = blob.strip_prefix("sha256:")?.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in hex.chunks_exact(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        out[i] = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_ids_round_trip() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 7) as u8);
+        let text = format!("sha256:{}", super::super::store::hex(&bytes));
+        assert_eq!(parse_blob(&text), Some(bytes));
+        assert_eq!(parse_blob("sha256:zz"), None);
+    }
+}
