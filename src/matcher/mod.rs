@@ -196,7 +196,8 @@ impl Matcher {
 /// then the earlier rule); a paired AWS key absorbs matches inside its secret access key.
 fn resolve_overlaps(rules: &RuleSet, out: &mut Vec<Match>) {
     out.sort_unstable_by_key(|m| (m.secret.start, m.secret.end, m.rule));
-    let paired: Vec<Span> = out.iter().filter_map(|m| m.secret_key).collect();
+    let paired: Vec<Span> =
+        out.iter().flat_map(|m| m.secret_key.into_iter().chain(m.session_token)).collect();
     out.retain(|m| !paired.iter().any(|p| p.overlaps(&m.secret)) || m.secret_key.is_some());
     let rank = |m: &Match| {
         let rule = rules.get(m.rule);
