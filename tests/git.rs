@@ -669,10 +669,8 @@ fn shallow_clone_finds_what_it_has_without_errors() {
 }
 
 /// A tag may point straight at a blob (git.git's `junio-gpg-pub` does): the blob is reachable
-/// from a ref, so a history scan should read it. Today `peel` drops tags to trees and blobs and
-/// only `--all-objects` finds it, labelled unreachable.
+/// from a ref, so a history scan reads it.
 #[test]
-#[ignore = "known bug: a blob that a tag points at directly is not scanned (see the lead's issue)"]
 fn key_in_a_blob_that_a_tag_points_at() {
     let repo = Repo::new();
     let k = key(41);

@@ -354,7 +354,26 @@ fn peel(
                 });
                 id = tag.target();
             }
-            // A ref straight to a tree or blob is rare; its content is not history.
+            // A tag straight at a blob (git.git's `junio-gpg-pub`): reachable, so scanned, and
+            // named by the ref since no commit carries it.
+            gix::object::Kind::Blob => {
+                let info = Commit {
+                    timestamp: 0,
+                    id: id.to_string(),
+                    author: String::new(),
+                    email: String::new(),
+                    date: rfc3339(0),
+                };
+                tags.push(TagMessage {
+                    message: object.data.to_vec(),
+                    provenance: Provenance::GitMessage {
+                        commit: Arc::new(info),
+                        tag: Some(format!("{name} (tagged blob)")),
+                    },
+                });
+                return;
+            }
+            // A ref straight to a tree is rarer still; not scanned.
             _ => return,
         }
     }
