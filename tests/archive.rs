@@ -217,6 +217,8 @@ fn archive_committed_to_git() {
     let location = &scan.json["findings"][0]["locations"][0];
     assert_eq!(location["source"], "git");
     assert_eq!(location["author"], "Dev");
+    let blob = location["blob"].as_str().expect("the jar's blob id");
+    assert!(blob.len() == 40 && blob.bytes().all(|b| b.is_ascii_hexdigit()), "{blob}");
     assert_eq!(scan.json["findings"][0]["present_at_head"], true);
     assert_eq!(scan.json["findings"][0]["introduced"]["path"], path);
 }

@@ -176,7 +176,7 @@ fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
         author: commit.map(|c| c.author.as_str()),
         email: commit.map(|c| c.email.as_str()),
         date: commit.map(|c| c.date.as_str()),
-        blob: match &location.provenance {
+        blob: match location.provenance.root() {
             Provenance::GitBlob { blob, .. }
             | Provenance::GitUnreachable { blob }
             | Provenance::ImageFile { blob, .. } => Some(blob),
@@ -185,23 +185,23 @@ fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
         image: image.map(|i| i.reference.as_str()),
         image_digest: image.map(|i| i.digest.as_str()),
         platform: image.and_then(|i| i.platform.as_deref()),
-        layer_index: match &location.provenance {
+        layer_index: match location.provenance.root() {
             Provenance::ImageFile { layer_index, .. } => Some(*layer_index),
             _ => None,
         },
-        layer_digest: match &location.provenance {
+        layer_digest: match location.provenance.root() {
             Provenance::ImageFile { layer_digest, .. } => Some(layer_digest),
             _ => None,
         },
-        created_by: match &location.provenance {
+        created_by: match location.provenance.root() {
             Provenance::ImageFile { created_by, .. } => created_by.as_deref(),
             _ => None,
         },
-        removed_in_layer: match &location.provenance {
+        removed_in_layer: match location.provenance.root() {
             Provenance::ImageFile { removed_in, .. } => *removed_in,
             _ => None,
         },
-        config_field: match &location.provenance {
+        config_field: match location.provenance.root() {
             Provenance::ImageConfig { field, .. } => Some(field),
             _ => None,
         },

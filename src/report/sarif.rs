@@ -143,7 +143,7 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
         values.insert("presentAtHead".into(), json!(present));
     }
     enrichment_properties(finding, location, &mut values);
-    image_properties(&location.provenance, &mut values);
+    image_properties(location.provenance.root(), &mut values);
     if let Some(commit) = location.provenance.commit() {
         values.insert("commit".into(), json!(commit.id));
         values.insert("author".into(), json!(format!("{} <{}>", commit.author, commit.email)));

@@ -91,7 +91,7 @@ fn write_finding(
             );
             writeln!(out, "      {}", paint.paint(AnsiColor::Cyan.on_default(), &line))?;
         }
-        if let Some(line) = image_line(&location.provenance) {
+        if let Some(line) = image_line(location.provenance.root()) {
             writeln!(out, "      {}", paint.paint(AnsiColor::Cyan.on_default(), &sanitize(&line)))?;
         }
         let shown = location.provenance.display_path();
