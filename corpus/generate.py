@@ -1313,6 +1313,35 @@ deploy:
     d.expect("aws.access-key-id", k, secret_key=s)
     docs.append(d)
 
+    # `aws sts assume-role --output text`: key, expiry, secret and token, tab-separated, no names.
+    f = Fakes(145)
+    k, s, t = f.key_id(ASIA), f.secret(), f.session_token()
+    d = Doc("positive/ci/assume-role.txt").add(
+        "$ aws sts assume-role --role-arn arn:aws:iam::123456789012:role/ci-deploy "
+        "--role-session-name ci --output text\n"
+        f"ASSUMEDROLEUSER\tarn:aws:sts::123456789012:assumed-role/ci-deploy/ci\t{f.unique_id('AR' + 'OA')}:ci\n"
+        f"CREDENTIALS\t{k}\t2024-05-14T10:12:09+00:00\t{s}\t{t}\n"
+    )
+    d.expect("aws.access-key-id", k, secret_key=s)
+    docs.append(d)
+
+    # A bare STS-prefixed token in a test constant, no key id near it.
+    f = Fakes(146)
+    t = f.session_token()
+    d = Doc("positive/src/java/StsFixture.java").add(
+        f'''package com.acme.sts;
+
+final class StsFixture {{
+    /** Captured from a real run; replace before merging. */
+    static final String TOKEN =
+        "{t}";
+
+    private StsFixture() {{}}
+}}
+''')
+    d.expect("aws.session-token-unnamed", t)
+    docs.append(d)
+
     # --- other providers ---------------------------------------------------------------------
     f = Fakes(200)
     stripe_sk = "sk" + "_live_" + f.alnum(99)

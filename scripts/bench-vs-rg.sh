@@ -4,7 +4,7 @@
 # peak RSS < 300 MB (2 cores).
 #
 # Usage: scripts/bench-vs-rg.sh [TREE_DIR]   (default /tmp/keysweep-bench-tree; generated once,
-# reused while TREE_DIR.stamp matches the generator version). Writes benches/runs/vs-rg-DATE.md.
+# reused while TREE_DIR.stamp matches the generator version). Appends to benches/runs/vs-rg-DATE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -225,4 +225,5 @@ out="benches/runs/vs-rg-$(date -u +%Y%m%d).md"
   echo "| keysweep | $ks_mean | $ks_user | $ks_sys | $((rss_kb / 1024)) | $found findings |"
   echo
   echo "ratio keysweep/rg: **$ratio** (target ≤ 1.5); keysweep peak RSS **$((rss_kb / 1024)) MB** (target < 300)"
-} | tee "$out"
+  echo
+} | tee -a "$out"
