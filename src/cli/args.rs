@@ -55,15 +55,8 @@ pub struct GitArgs {
     pub all_objects: bool,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Skip blobs larger than this (bytes, or with K/M/G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
-    /// Scan blobs that look binary instead of skipping them.
-    #[arg(long)]
-    pub binary: bool,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[command(flatten)]
     pub archives: ArchiveArgs,
 }
@@ -81,6 +74,20 @@ pub struct LogArgs {
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     pub max_decompressed_size: u64,
     /// Worker threads for several FILEs (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// How blobs are read (`scan`, `git`, `image`).
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Skip files and blobs larger than this (bytes, or with K/M/G suffix).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Scan files that look binary (a NUL byte in the first 8 KiB) instead of skipping them.
+    #[arg(long)]
+    pub binary: bool,
+    /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
 }
@@ -122,15 +129,8 @@ pub struct ImageArgs {
     pub insecure_registry: bool,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Skip files larger than this (bytes, or with K/M/G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
-    /// Scan files that look binary instead of skipping them.
-    #[arg(long)]
-    pub binary: bool,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// `keysweep rules ...`
@@ -173,15 +173,8 @@ pub struct ScanArgs {
     /// Scan files that `.gitignore`, `.ignore` and `.keysweepignore` exclude.
     #[arg(long)]
     pub no_ignore: bool,
-    /// Skip files larger than this (bytes, or with K/M/G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
-    /// Scan files that look binary (a NUL byte in the first 8 KiB) instead of skipping them.
-    #[arg(long)]
-    pub binary: bool,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[command(flatten)]
     pub archives: ArchiveArgs,
 }

@@ -206,11 +206,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
     let session = Session::start(out, first_root)?;
     let options = FsOptions {
         no_ignore: args.no_ignore,
-        max_file_size: args.max_file_size,
-        threads: args.threads,
-        scan_binary: args.binary,
+        max_file_size: args.read.max_file_size,
+        threads: args.read.threads,
+        scan_binary: args.read.binary,
         exclude: session.allowlist.paths().cloned(),
-        archives: archive_options(&args.archives, args.binary),
+        archives: archive_options(&args.archives, args.read.binary),
     };
     let result = session
         .run(out, |progress| scan_paths(&session.loaded.matcher, &args.paths, &options, progress));
@@ -237,14 +237,11 @@ fn git(args: GitArgs) -> anyhow::Result<Outcome> {
         git_source::Mode::History { all_objects: args.all_objects }
     };
     let options = git_source::GitOptions {
-        max_file_size: args.max_file_size,
-        scan_binary: args.binary,
-        archives: archive_options(&args.archives, args.binary),
+        max_file_size: args.read.max_file_size,
+        scan_binary: args.read.binary,
+        archives: archive_options(&args.archives, args.read.binary),
     };
-    if args.threads > 0 {
-        // The global pool can only be configured once; a second call is harmless.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
-    }
+    use_threads(args.read.threads);
     let result = session.run(out, |progress| {
         scan_git(&session.loaded.matcher, &args.repo, &mode, &options, progress)
     })?;
@@ -281,10 +278,7 @@ fn log(args: LogArgs) -> anyhow::Result<Outcome> {
             ..ArchiveOptions::default()
         },
     };
-    if args.threads > 0 {
-        // The global pool can only be configured once; a second call is harmless.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
-    }
+    use_threads(args.threads);
     let result = session
         .run(out, |progress| scan_logs(&session.loaded.matcher, &inputs, &options, progress));
     session.finish(out, result)
@@ -316,13 +310,10 @@ fn image(args: ImageArgs) -> anyhow::Result<Outcome> {
         registry_auth,
         insecure_registry: args.insecure_registry,
         docker_config: None,
-        max_file_size: args.max_file_size,
-        scan_binary: args.binary,
+        max_file_size: args.read.max_file_size,
+        scan_binary: args.read.binary,
     };
-    if args.threads > 0 {
-        // The global pool can only be configured once; a second call is harmless.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build_global();
-    }
+    use_threads(args.read.threads);
     let result =
         session.run(out, |progress| scan_image(&session.loaded.matcher, &refs, &options, progress));
     session.finish(out, result)
@@ -383,4 +374,12 @@ fn rules_check(args: &RulesArgs) -> anyhow::Result<Outcome> {
         errors.len()
     )?;
     Ok(if errors.is_empty() { Outcome::Clean } else { Outcome::Failed })
+}
+
+/// Sizes rayon's global pool (used by the git, image and log sources); 0 keeps one per core.
+fn use_threads(threads: usize) {
+    if threads > 0 {
+        // The global pool can only be configured once; a second call is harmless.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    }
 }
