@@ -133,11 +133,7 @@ impl Pairing {
             if let Some(g) = caps.get_group(self.secret_group) {
                 let span = Span { start: g.start, end: g.end };
                 let value = validate::normalize(Some(Validator::AwsSecretAccessKey), span.of(hay));
-                let escaped_continuation = hay.get(span.end..).is_some_and(|rest| {
-                    let rest: Vec<u8> = rest.iter().take(3).map(u8::to_ascii_lowercase).collect();
-                    rest.starts_with(b"%2f") || rest.starts_with(b"%2b") || rest.starts_with(b"\\/")
-                });
-                if !escaped_continuation
+                if !validate::continues_encoded(&hay[span.end..])
                     && validate::aws_secret_access_key(&value)
                     && !validate::is_placeholder(&value)
                     && span.gap(&key) <= PAIR_DISTANCE

@@ -110,7 +110,7 @@ pub fn shannon_entropy(data: &[u8]) -> f64 {
 }
 
 /// An AWS secret continues past the match if the next bytes are an escaped `/` or `+`.
-fn continues_encoded(after: &[u8]) -> bool {
+pub fn continues_encoded(after: &[u8]) -> bool {
     let lower: Vec<u8> = after.iter().take(3).map(|b| b.to_ascii_lowercase()).collect();
     lower.starts_with(b"%2f") || lower.starts_with(b"%2b") || lower.starts_with(b"\\/")
 }
