@@ -146,7 +146,9 @@ pub fn scan_image(
 ) -> ScanResult {
     let started = Instant::now();
     let shared = Mutex::new((Vec::new(), ScanStats::default()));
-    let facts = image::scan(refs, options, || Worker::new(matcher, &shared, progress));
+    let facts = image::scan(refs, options, || {
+        Worker::new(matcher, &shared, progress).archives(options.archives)
+    });
     let (hits, mut stats) = shared.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     stats.errors.sort_by(|a, b| a.input.cmp(&b.input));
     let findings = finding::group(matcher.rules(), facts.expand(hits));

@@ -225,7 +225,7 @@ fn archive_committed_to_git() {
 
 /// A 42.zip-style bomb: `levels` of zips, each holding `copies` of the level below; at the
 /// bottom, `bottom` bytes of zeros. Small on disk, huge expanded.
-fn nested_bomb(levels: usize, copies: usize, bottom: usize) -> Vec<u8> {
+pub fn nested_bomb(levels: usize, copies: usize, bottom: usize) -> Vec<u8> {
     let zeros = vec![0u8; bottom];
     let mut level = zip_of(&[("zeros.bin", &zeros)]);
     for depth in 0..levels {
@@ -462,7 +462,7 @@ scantest!(text_that_starts_like_a_zip_is_scanned_as_text, |dir, cmd| {
 });
 
 /// Validates a SARIF file against the official schema with Python's `jsonschema`.
-fn validate_sarif(document: &Path) {
+pub fn validate_sarif(document: &Path) {
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json");
     const SCRIPT: &str = "import json, sys\n\
         import jsonschema\n\

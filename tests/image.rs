@@ -171,6 +171,26 @@ impl Layout {
     /// `platform` when `arch` is given in an index) and the layers written.
     pub fn image(&self, layers: &[Layer], config: Value, arch: &str) -> (Value, Vec<Written>) {
         let written: Vec<Written> = layers.iter().map(|l| self.layer(l)).collect();
+        self.image_of(written, config, arch)
+    }
+
+    /// A stored layer written as is (hostile ones too); `diff_id` is not checked for OCI.
+    pub fn raw_layer(&self, stored: &[u8], media_type: &str) -> Written {
+        let digest = self.blob(stored);
+        Written {
+            descriptor: json!({"mediaType": media_type, "digest": digest, "size": stored.len()}),
+            diff_id: digest.clone(),
+            digest,
+        }
+    }
+
+    /// As [`Layout::image`], with layers already written.
+    pub fn image_of(
+        &self,
+        written: Vec<Written>,
+        config: Value,
+        arch: &str,
+    ) -> (Value, Vec<Written>) {
         let mut config = config;
         config["architecture"] = json!(arch);
         config["os"] = json!("linux");
@@ -347,6 +367,8 @@ fn key_in_the_top_layer() {
     assert_eq!(result["properties"]["layerIndex"], 1);
     assert_eq!(result["properties"]["layerDigest"], written[1].digest);
     assert_eq!(result["properties"]["platform"], "linux/amd64");
+    assert_eq!(result["properties"]["imageDigest"], manifest["digest"]);
+    assert_eq!(result["properties"]["pathInLayer"], "app/.env");
 }
 
 #[test]
@@ -404,7 +426,7 @@ fn env_and_history_in_the_config() {
         Layer::new(Codec::Gzip, &[("etc/hostname", b"box\n")]),
         Layer::new(Codec::Gzip, &[("usr/lib/python3/site.py", b"import os\n")]),
     ];
-    let (_, _, written) = single(&tmp.path().join("img"), &layers, config);
+    let (_, manifest, written) = single(&tmp.path().join("img"), &layers, config);
     let run = keysweep(tmp.path(), &["oci:img", "-f", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let config_loc = |path: &str, column| {
@@ -423,6 +445,46 @@ fn env_and_history_in_the_config() {
         .collect();
     assert_eq!(fields, ["config.Env[1]", "history[1].created_by"]);
     assert_eq!(finding["locations"][0]["source"], "image-config");
+    let short = &manifest["digest"].as_str().expect("digest")[7..19];
+    assert_eq!(finding["locations"][0]["path"], format!("oci:img@sha256:{short}/config.Env[1]"));
+
+    // SARIF: `config/FIELD` URIs, the field and the image in properties; schema-valid.
+    let sarif = keysweep(tmp.path(), &["oci:img", "-f", "sarif", "-o", "out.sarif"]);
+    assert_eq!(sarif.code, 1, "{}", sarif.stderr);
+    let path = tmp.path().join("out.sarif");
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("sarif")).expect("json");
+    let results: Vec<(String, String, u64)> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let uri = &r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+            let props = &r["properties"];
+            assert_eq!(props["imageDigest"], manifest["digest"]);
+            assert_eq!(props["image"], "oci:img");
+            assert_eq!(r["ruleId"], SECRET);
+            let string = |v: &Value| v.as_str().unwrap_or("").to_string();
+            let region = &r["locations"][0]["physicalLocation"]["region"];
+            (
+                string(uri),
+                string(&props["configField"]),
+                region["startColumn"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("config/Env%5B1%5D".to_string(), "config.Env[1]".to_string(), 23),
+            (
+                "config/history%5B1%5D.created_by".to_string(),
+                "history[1].created_by".to_string(),
+                46
+            ),
+        ]
+    );
+    crate::archive::validate_sarif(&path);
 
     // History entries that add no layer are skipped when matching history to layers.
     let key = key_id(4);
@@ -706,6 +768,29 @@ fn traversal_and_absolute_paths_are_reported_as_written_and_never_unpacked() {
         ]
     );
     assert!(!tmp.path().join("escape").exists() && !Path::new("/abs/keysweep-test").exists());
+
+    // SARIF: URIs resolved inside the image's root, the path as written in properties.
+    let sarif = keysweep(&work, &["oci:img", "-f", "sarif", "-o", "../out.sarif"]);
+    assert_eq!(sarif.code, 1, "{}", sarif.stderr);
+    let text = std::fs::read_to_string(tmp.path().join("out.sarif")).expect("sarif");
+    let sarif: Value = serde_json::from_str(&text).expect("sarif json");
+    let mut uris: Vec<(String, String)> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let uri = &r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+            let written = r["properties"]["pathInLayer"].as_str().unwrap_or("");
+            (uri.as_str().unwrap_or("").to_string(), written.to_string())
+        })
+        .collect();
+    uris.sort();
+    let want = [
+        ("abs/keysweep-test/.env", "/abs/keysweep-test/.env"),
+        ("escape/.env", "../../escape/.env"),
+    ];
+    assert_eq!(uris, want.map(|(u, p)| (u.to_string(), p.to_string())));
+    crate::archive::validate_sarif(&tmp.path().join("out.sarif"));
     let listed: Vec<_> =
         std::fs::read_dir(&work).expect("work").map(|e| e.expect("entry").file_name()).collect();
     assert_eq!(listed, ["img"], "nothing written next to the layout");
@@ -734,4 +819,287 @@ fn misuse_and_missing_images() {
     );
     let run = keysweep(tmp.path(), &["oci:img", "-f", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// A zip (jar) of `(name, content)` entries, deflated.
+fn jar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        writer.start_file(*name, options).expect("zip entry");
+        writer.write_all(data).expect("zip data");
+    }
+    writer.finish().expect("zip").into_inner()
+}
+
+#[test]
+fn a_key_pair_in_a_jar_in_a_layer() {
+    let tmp = temp();
+    let (key, secret) = (key_id(70), secret_key());
+    let properties = format!(
+        "# app\nserver.port=8080\naws.accessKeyId={key}\naws.secretKey={secret}\nlogging=INFO\n"
+    );
+    let app = jar(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        ("BOOT-INF/classes/application.properties", properties.as_bytes()),
+        ("BOOT-INF/classes/App.class", b"\xca\xfe\xba\xbe\0\0\0\x34binary"),
+    ]);
+    let config = json!({"history": [
+        {"created_by": "ADD rootfs /"},
+        {"created_by": "COPY target/app.jar /srv/app.jar"},
+    ]});
+    let layers = [
+        Layer::new(Codec::Gzip, &[("etc/hostname", b"box\n")]),
+        Layer::new(Codec::Gzip, &[("srv/", b""), ("srv/app.jar", &app)]),
+    ];
+    let (_, manifest, written) = single(&tmp.path().join("img"), &layers, config);
+    let member = "srv/app.jar!/BOOT-INF/classes/application.properties";
+    let run = keysweep(tmp.path(), &["oci:img", "-f", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(errors(&run.json).is_empty(), "{:?}", errors(&run.json));
+    assert_eq!(locations(&run.json), vec![loc(KEY_ID, member, 3, 17, 1, &written[1].digest)]);
+    let finding = &run.json["findings"][0];
+    assert_eq!(finding["secret_key"], format!("{}{}", &secret[..4], "*".repeat(16)), "paired");
+    let location = &finding["locations"][0];
+    assert_eq!(location["secret_key_line"], 4);
+    assert_eq!(location["source"], "image");
+    assert_eq!(location["created_by"], "COPY target/app.jar /srv/app.jar");
+    assert_eq!(location["image_digest"], manifest["digest"]);
+    let short = &manifest["digest"].as_str().expect("digest")[7..19];
+    assert_eq!(location["path"], format!("oci:img@sha256:{short}/layer 1/{member}"));
+    let app_blob = sha256(&app);
+    assert_eq!(location["blob"], app_blob, "the blob is the jar's, where the member lives");
+    assert_eq!(run.json["stats"]["skipped_binary"], 1, "App.class");
+
+    // SARIF: the member's path (`!` percent-encoded), the image facts in properties.
+    let sarif = keysweep(tmp.path(), &["oci:img", "-f", "sarif"]);
+    assert_eq!(sarif.code, 1, "{}", sarif.stderr);
+    let sarif: Value = serde_json::from_str(&sarif.stdout).expect("sarif");
+    let result = &sarif["runs"][0]["results"][0];
+    let physical = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        "srv/app.jar%21/BOOT-INF/classes/application.properties"
+    );
+    assert_eq!(physical["region"]["startLine"], 3);
+    assert_eq!(result["properties"]["layerIndex"], 1);
+    assert_eq!(result["properties"]["layerDigest"], written[1].digest);
+    assert_eq!(result["properties"]["imageDigest"], manifest["digest"]);
+    assert_eq!(result["properties"]["createdBy"], "COPY target/app.jar /srv/app.jar");
+
+    // Text names the member under the image and the layer below it.
+    let text = keysweep(tmp.path(), &["oci:img", "--color", "never"]);
+    assert!(text.stdout.contains(&format!("layer 1/{member}:3:17")), "{}", text.stdout);
+    let layer_short = &written[1].digest[7..19];
+    assert!(text.stdout.contains(&format!("layer 1 sha256:{layer_short}")), "{}", text.stdout);
+
+    // `--max-archive-depth 0` leaves the jar unopened: skipped as binary, nothing found.
+    let run = keysweep(tmp.path(), &["oci:img", "-f", "json", "--max-archive-depth", "0"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json["stats"]["skipped_binary"], 1, "the jar");
+}
+
+#[test]
+fn the_same_jar_in_two_layers_and_a_deleted_one() {
+    let tmp = temp();
+    let key = key_id(71);
+    let properties = format!("aws.accessKeyId = {key}\n");
+    let inner = jar(&[("config/app.properties", properties.as_bytes())]);
+    // The same jar twice, and a war nesting it; the lower copy is deleted by a whiteout.
+    let war = jar(&[("WEB-INF/lib/inner.jar", &inner)]);
+    let layers = [
+        Layer::new(Codec::Gzip, &[("opt/lib/inner.jar", &inner)]),
+        Layer::new(Codec::Zstd, &[("srv/app.war", &war), ("srv/inner.jar", &inner)]),
+        Layer::new(Codec::Plain, &[("opt/lib/.wh.inner.jar", b"")]),
+    ];
+    let (_, _, written) = single(&tmp.path().join("img"), &layers, json!({}));
+    let run = keysweep(tmp.path(), &["oci:img", "-f", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(errors(&run.json).is_empty(), "{:?}", errors(&run.json));
+    let mut removed = loc(KEY_ID, "opt/lib/inner.jar!/config/app.properties", 1, 19, 0, "");
+    removed.5 = written[0].digest.clone();
+    removed.6 = Some(2);
+    assert_eq!(
+        locations(&run.json),
+        vec![
+            removed,
+            loc(
+                KEY_ID,
+                "srv/app.war!/WEB-INF/lib/inner.jar!/config/app.properties",
+                1,
+                19,
+                1,
+                &written[1].digest
+            ),
+            loc(KEY_ID, "srv/inner.jar!/config/app.properties", 1, 19, 1, &written[1].digest),
+        ]
+    );
+    assert_eq!(run.json["findings"].as_array().map(Vec::len), Some(1));
+
+    // Too deep for --max-archive-depth 1: the war's inner jar is reported, the rest found.
+    let run = keysweep(tmp.path(), &["oci:img", "-f", "json", "--max-archive-depth", "1"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(locations(&run.json).len(), 2);
+    let errs = errors(&run.json);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("/layer 1/srv/app.war!/WEB-INF/lib/inner.jar: archive nested more than 1"),
+        "{errs:?}"
+    );
+}
+
+/// A tar header for a regular file of `size` bytes (the data follows separately).
+fn tar_header(path: &str, size: u64) -> Vec<u8> {
+    let mut header = tar::Header::new_gnu();
+    header.set_path(path).expect("tar path");
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_mode(0o644);
+    header.set_size(size);
+    header.set_mtime(1_700_000_000);
+    header.set_cksum();
+    header.as_bytes().to_vec()
+}
+
+/// A gzip-compressed layer whose tar holds one file of `size` zeros (`size` a multiple of
+/// 1 MiB): three gzip members (the header, the zeros as a bomb, the tar's end), a few hundred
+/// KB stored.
+fn gzip_bomb_layer(dir: &Path, path: &str, size: u64) -> Vec<u8> {
+    let mut stored = Codec::Gzip.compress(&tar_header(path, size));
+    let bomb = dir.join("zeros.gz");
+    crate::archive::gzip_bomb(&bomb, size);
+    stored.extend(std::fs::read(&bomb).expect("bomb"));
+    std::fs::remove_file(&bomb).expect("remove bomb");
+    stored.extend(Codec::Gzip.compress(&[0; 1024]));
+    stored
+}
+
+/// The same as a zstd stream, compressed chunk by chunk.
+fn zstd_bomb_layer(path: &str, size: u64) -> Vec<u8> {
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd");
+    encoder.write_all(&tar_header(path, size)).expect("zstd");
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..size >> 20 {
+        encoder.write_all(&zeros).expect("zstd");
+    }
+    encoder.write_all(&[0; 1024]).expect("zstd");
+    encoder.finish().expect("zstd")
+}
+
+/// Peak RSS allowed for scanning an image with a bomb in it.
+const BOMB_RSS_KB: u64 = 300 * 1024;
+
+#[test]
+fn gzip_and_zstd_bomb_layers_are_stopped_and_named() {
+    let tmp = temp();
+    let layout = Layout::new(&tmp.path().join("img"));
+    let (a, b) = (key_id(80), key_id(81));
+    let (first, last) = (format!("A={a}\n"), format!("B={b}\n"));
+    let gzip = gzip_bomb_layer(tmp.path(), "var/disk.img", 300 << 20);
+    let zstd = zstd_bomb_layer("var/zero.img", 300 << 20);
+    assert!(gzip.len() < 1 << 20 && zstd.len() < 1 << 20, "{} {}", gzip.len(), zstd.len());
+    let written = vec![
+        layout.layer(&Layer::new(Codec::Gzip, &[("app/.env", first.as_bytes())])),
+        layout.raw_layer(&gzip, Codec::Gzip.media_type()),
+        layout.raw_layer(&zstd, Codec::Zstd.media_type()),
+        layout.layer(&Layer::new(Codec::Plain, &[("app/last.env", last.as_bytes())])),
+    ];
+    let digests: Vec<String> = written.iter().map(|w| w.digest.clone()).collect();
+    let (descriptor, _) = layout.image_of(written, json!({}), "amd64");
+    layout.index(vec![tagged(&descriptor, "latest")]);
+    let args = ["image", "oci:img", "--no-progress", "-f", "json", "--max-decompressed-size"];
+    let started = std::time::Instant::now();
+    let (out, peak_kb) =
+        crate::archive::run_measured(tmp.path(), &[&args[..], &["64M"]].concat(), None);
+    let elapsed = started.elapsed();
+    assert_eq!(out.code, 1, "{out}");
+    let json: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        locations(&json),
+        vec![
+            loc(KEY_ID, "app/.env", 1, 3, 0, &digests[0]),
+            loc(KEY_ID, "app/last.env", 1, 3, 3, &digests[3]),
+        ]
+    );
+    let errs = errors(&json);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    for (err, index) in errs.iter().zip([1, 2]) {
+        let named = format!("layer {index} ({}): ", digests[index]);
+        assert!(err.contains(&named), "{err}");
+        let message =
+            format!("{named}the layer expands to more than 64 MiB and over 100 times its ");
+        assert!(err.contains(&message), "{err}");
+        assert!(
+            err.ends_with(
+                " stored bytes read; not read further (decompression bomb?) (see \
+                 --max-decompressed-size)"
+            ),
+            "{err}"
+        );
+    }
+    assert!(out.stderr.contains("decompression bomb"), "{out}");
+    eprintln!("bomb layers: peak RSS {} MiB, {elapsed:?}", peak_kb / 1024);
+    assert!(peak_kb < BOMB_RSS_KB, "peak RSS {peak_kb} KiB");
+
+    // A bomb alone: nothing found, an input failed: exit 2.
+    let alone = Layout::new(&tmp.path().join("alone"));
+    let written = vec![alone.raw_layer(&gzip, Codec::Gzip.media_type())];
+    let (descriptor, _) = alone.image_of(written, json!({}), "amd64");
+    alone.index(vec![tagged(&descriptor, "latest")]);
+    let run = keysweep(tmp.path(), &["oci:alone", "-f", "json", "--max-decompressed-size", "16M"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(errors(&run.json).len(), 1, "{:?}", errors(&run.json));
+    assert!(errors(&run.json)[0].contains("more than 16 MiB"), "{:?}", errors(&run.json));
+
+    // A large layer that compresses like real data is never stopped by the budget.
+    let filler = noise(4 << 20);
+    let big = Layout::new(&tmp.path().join("big"));
+    let env = format!("K={a}\n");
+    let files: [(&str, &[u8]); 2] = [("data/filler.txt", &filler), ("data/z.env", env.as_bytes())];
+    let (descriptor, written) = big.image(&[Layer::new(Codec::Gzip, &files)], json!({}), "amd64");
+    big.index(vec![tagged(&descriptor, "latest")]);
+    let run = keysweep(tmp.path(), &["oci:big", "-f", "json", "--max-decompressed-size", "1M"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(errors(&run.json).is_empty(), "{:?}", errors(&run.json));
+    assert_eq!(locations(&run.json), vec![loc(KEY_ID, "data/z.env", 1, 3, 0, &written[0].digest)]);
+}
+
+#[test]
+fn archive_bombs_inside_a_layer_are_reported_and_bounded() {
+    let tmp = temp();
+    let key = key_id(82);
+    let text = format!("aws.accessKeyId = {key}\n");
+    // 8 GiB expanded through four levels of zips; 512 MiB of zeros in a plain gzip file.
+    let bomb = crate::archive::nested_bomb(3, 8, 16 << 20);
+    crate::archive::gzip_bomb(&tmp.path().join("dump.sql.gz"), 512 << 20);
+    let dump = std::fs::read(tmp.path().join("dump.sql.gz")).expect("bomb");
+    let layers = [
+        Layer::new(Codec::Gzip, &[("srv/42.zip", &bomb), ("srv/app.properties", text.as_bytes())]),
+        Layer::new(Codec::Zstd, &[("data/dump.sql.gz", &dump)]),
+    ];
+    let (_, _, written) = single(&tmp.path().join("img"), &layers, json!({}));
+    let args =
+        ["image", "oci:img", "--no-progress", "-f", "json", "--max-decompressed-size", "64M"];
+    let (out, peak_kb) = crate::archive::run_measured(tmp.path(), &args, None);
+    assert_eq!(out.code, 1, "{out}");
+    let json: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        locations(&json),
+        vec![loc(KEY_ID, "srv/app.properties", 1, 19, 0, &written[0].digest)]
+    );
+    let errs = errors(&json);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs.iter().any(|e| e.contains("/layer 0/srv/42.zip!/l2-")
+            && e.contains(
+                "expands to more than 64 MiB in total; not opened further (decompression bomb?)"
+            )),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("/layer 1/data/dump.sql.gz!/dump.sql: expands to more than 64 MiB")),
+        "{errs:?}"
+    );
+    eprintln!("archive bombs in layers: peak RSS {} MiB", peak_kb / 1024);
+    assert!(peak_kb < BOMB_RSS_KB, "peak RSS {peak_kb} KiB");
 }

@@ -92,7 +92,7 @@ pub struct ReadArgs {
     pub threads: usize,
 }
 
-/// Archives found in files and blobs (`scan`, `git`).
+/// Archives found in files, blobs and layer files (`scan`, `git`, `image`).
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Archives")]
 pub struct ArchiveArgs {
@@ -131,6 +131,8 @@ pub struct ImageArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
 }
 
 /// `keysweep rules ...`

@@ -312,6 +312,7 @@ fn image(args: ImageArgs) -> anyhow::Result<Outcome> {
         docker_config: None,
         max_file_size: args.read.max_file_size,
         scan_binary: args.read.binary,
+        archives: archive_options(&args.archives, args.read.binary),
     };
     use_threads(args.read.threads);
     let result =

@@ -114,10 +114,8 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
         .end_column(location.end.column as i64)
         .snippet(snippet)
         .build();
-    let artifact = ArtifactLocation::builder()
-        .uri(percent_encode_path(&relative))
-        .uri_base_id(SRCROOT)
-        .build();
+    let artifact =
+        ArtifactLocation::builder().uri(artifact_uri(&relative)).uri_base_id(SRCROOT).build();
     let physical = PhysicalLocation::builder().artifact_location(artifact).region(region).build();
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert("secret/v1".to_string(), finding.fingerprint.clone());
@@ -176,7 +174,11 @@ fn image_properties(provenance: &Provenance, values: &mut BTreeMap<String, Value
         values.insert("platform".into(), json!(platform));
     }
     match provenance {
-        Provenance::ImageFile { layer_index, layer_digest, created_by, removed_in, .. } => {
+        Provenance::ImageFile {
+            layer_index, layer_digest, created_by, removed_in, path, ..
+        } => {
+            // The path as written in the layer (`../x`, `/x`), which the URI normalises.
+            values.insert("pathInLayer".into(), json!(path));
             values.insert("layerIndex".into(), json!(layer_index));
             values.insert("layerDigest".into(), json!(layer_digest));
             if let Some(created_by) = created_by {
@@ -225,6 +227,33 @@ fn location_fingerprint(finding: &Finding, relative: &str) -> String {
     hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// A relative path as an artifact URI code scanning accepts: in each archive level (split at
+/// `!/`), `.` and empty segments are dropped and `..` resolved without leaving the level's
+/// root, as an extractor rooted there would place the file (a layer's `../../etc/x` is the
+/// image's `etc/x`); then percent-encoded. A path that resolves to nothing stays as it was.
+fn artifact_uri(relative: &str) -> String {
+    let levels: Vec<String> = relative
+        .split("!/")
+        .map(|level| {
+            let mut kept: Vec<&str> = Vec::new();
+            for segment in level.split('/') {
+                match segment {
+                    "" | "." => {}
+                    ".." => {
+                        kept.pop();
+                    }
+                    name => kept.push(name),
+                }
+            }
+            kept.join("/")
+        })
+        .collect();
+    if levels.iter().any(String::is_empty) {
+        return percent_encode_path(relative);
+    }
+    percent_encode_path(&levels.join("!/"))
+}
+
 /// Percent-encodes a relative path for a URI, keeping `/` and RFC 3986 unreserved characters.
 pub fn percent_encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
@@ -248,4 +277,19 @@ fn pascal_case(id: &str) -> String {
                 .map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_uri;
+
+    #[test]
+    fn artifact_uris_stay_inside_their_root() {
+        assert_eq!(artifact_uri("app/.env"), "app/.env");
+        assert_eq!(artifact_uri("../../escape/.env"), "escape/.env");
+        assert_eq!(artifact_uri("a/./b//c/../d"), "a/b/d");
+        assert_eq!(artifact_uri("x.jar!/../../k.txt"), "x.jar%21/k.txt");
+        assert_eq!(artifact_uri("config/Env[3]"), "config/Env%5B3%5D");
+        assert_eq!(artifact_uri(".."), "..");
+    }
 }

@@ -456,7 +456,7 @@ impl<V: Visit> Walker<'_, V> {
 }
 
 /// `256 MiB`, `1 GiB`, `1000 bytes`.
-fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
         if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
             return format!("{} {unit}", bytes >> shift);

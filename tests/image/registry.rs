@@ -393,3 +393,213 @@ fn registry_bearer_token_flow() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("token service") && run.stderr.contains("401"), "{}", run.stderr);
 }
+
+/// What a [`Scripted`] registry does with one request.
+#[derive(Debug, Clone)]
+enum Reply {
+    /// Serve the layout.
+    Serve,
+    /// Answer this status with these extra header lines (each ending in `\r\n`).
+    Status(u16, &'static str),
+    /// Close the connection without answering.
+    Hang,
+}
+
+/// A registry serving one layout as `team/app:latest`, anonymously, that answers the n-th
+/// request (0-based) for each path as `script(path, n)` says.
+struct Scripted {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    requests: Arc<Mutex<Vec<String>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Scripted {
+    fn start(layout: PathBuf, script: fn(&str, usize) -> Reply) -> Scripted {
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index"))
+                .expect("json");
+        let digest = index["manifests"][0]["digest"].as_str().expect("digest").to_string();
+        let manifest =
+            std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).expect("manifest");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (flag, log) = (stop.clone(), requests.clone());
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let _ = answer(stream, &layout, &manifest, &log, script);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Scripted { port, stop, requests, thread: Some(thread) }
+    }
+
+    /// How many times `path` was asked for.
+    fn count(&self, path: &str) -> usize {
+        self.requests.lock().expect("log").iter().filter(|p| *p == path).count()
+    }
+}
+
+fn answer(
+    mut stream: TcpStream,
+    layout: &Path,
+    manifest: &[u8],
+    log: &Mutex<Vec<String>>,
+    script: fn(&str, usize) -> Reply,
+) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
+    let seen = {
+        let mut log = log.lock().expect("log");
+        log.push(path.clone());
+        log.iter().filter(|p| **p == path).count() - 1
+    };
+    let (status, content_type, body, extra) = match script(&path, seen) {
+        Reply::Hang => return Ok(()),
+        Reply::Status(status, extra) => {
+            (status, "application/json", br#"{"errors":[{"message":"try later"}]}"#.to_vec(), extra)
+        }
+        Reply::Serve if path == "/v2/" => (200, "application/json", b"{}".to_vec(), ""),
+        Reply::Serve if path == "/v2/team/app/manifests/latest" => {
+            (200, super::OCI_MANIFEST, manifest.to_vec(), "")
+        }
+        Reply::Serve => match path.strip_prefix("/v2/team/app/blobs/sha256:") {
+            Some(hex) => match std::fs::read(layout.join("blobs/sha256").join(hex)) {
+                Ok(bytes) => (200, "application/octet-stream", bytes, ""),
+                Err(_) => (404, "application/json", b"{}".to_vec(), ""),
+            },
+            None => (404, "application/json", b"{}".to_vec(), ""),
+        },
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(&body)
+}
+
+#[test]
+fn registry_requests_are_retried_with_backoff() {
+    let tmp = temp();
+    let (_, layout, layer) = image_with_secrets(&tmp.path().join("img"), 73);
+    // The manifest: 503, then 429 asking for no wait, then served. Every blob: the connection
+    // closed unanswered, then 502, then served.
+    let server = Scripted::start(layout.clone(), |path, n| match (path.contains("/blobs/"), n) {
+        (false, 0) => Reply::Status(503, ""),
+        (false, 1) => Reply::Status(429, "Retry-After: 0\r\n"),
+        (true, 0) => Reply::Hang,
+        (true, 1) => Reply::Status(502, ""),
+        _ => Reply::Serve,
+    });
+    let name = format!("127.0.0.1:{}/team/app", server.port);
+    let run = keysweep(tmp.path(), &[&name, "--insecure-registry", "-f", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(errors(&run.json).is_empty(), "{:?}", errors(&run.json));
+    assert_eq!(locations(&run.json), vec![super::loc(KEY_ID, "srv/app/.env", 1, 19, 1, &layer)]);
+    assert_eq!(server.count("/v2/team/app/manifests/latest"), 3);
+    let blobs: Vec<String> = std::fs::read_dir(layout.join("blobs/sha256"))
+        .expect("blobs")
+        .map(|e| {
+            format!("/v2/team/app/blobs/sha256:{}", e.expect("blob").file_name().to_string_lossy())
+        })
+        .filter(|p| server.count(p) > 0)
+        .collect();
+    assert_eq!(blobs.len(), 3, "the config and two layers");
+    for blob in &blobs {
+        assert_eq!(server.count(blob), 3, "{blob}");
+    }
+}
+
+#[test]
+fn registry_retries_are_bounded() {
+    let tmp = temp();
+    let (_, layout, _) = image_with_secrets(&tmp.path().join("img"), 74);
+    let server = Scripted::start(layout, |_, _| Reply::Status(503, ""));
+    let name = format!("127.0.0.1:{}/team/app", server.port);
+    let started = Instant::now();
+    let run = keysweep(tmp.path(), &[&name, "--insecure-registry", "-f", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let errs = errors(&run.json).join("\n");
+    assert!(errs.contains("answered HTTP 503: try later"), "{errs}");
+    assert_eq!(server.count("/v2/team/app/manifests/latest"), 4, "4 attempts, no more");
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+
+    // Nothing listening: connection refused, retried, then reported.
+    let port = free_port();
+    let name = format!("127.0.0.1:{port}/team/app");
+    let run = keysweep(tmp.path(), &[&name, "--insecure-registry", "-f", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let errs = errors(&run.json).join("\n");
+    assert!(errs.contains(&format!("registry 127.0.0.1:{port}: ")), "{errs}");
+    assert!(errs.contains("(after 4 attempts)"), "{errs}");
+}
+
+#[test]
+fn credential_helpers_are_named_not_ignored() {
+    let tmp = temp();
+    let (_, layout, _) = image_with_secrets(&tmp.path().join("img"), 75);
+    let server = Scripted::start(layout, |_, _| {
+        Reply::Status(401, "WWW-Authenticate: Basic realm=\"test\"\r\n")
+    });
+    let registry = format!("127.0.0.1:{}", server.port);
+    let docker = tmp.path().join("docker");
+    std::fs::create_dir(&docker).expect("docker dir");
+    let config = json!({"auths": {}, "credHelpers": {registry.clone(): "ecr-login"}});
+    std::fs::write(docker.join("config.json"), config.to_string()).expect("write");
+    let docker = docker.display().to_string();
+    let name = format!("{registry}/team/app");
+    let run = keysweep_with(
+        tmp.path(),
+        &[&name, "--insecure-registry", "-f", "json"],
+        &[("DOCKER_CONFIG", &docker)],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let errs = errors(&run.json).join("\n");
+    assert!(
+        errs.contains(&format!("registry {registry}: authentication failed (HTTP 401)"))
+            && errs.contains("credential helper docker-credential-ecr-login, which keysweep does not run; pass --registry-auth USER:PASS"),
+        "{errs}"
+    );
+
+    // `credsStore` names the helper for every registry.
+    std::fs::write(
+        Path::new(&docker).join("config.json"),
+        json!({"credsStore": "desktop"}).to_string(),
+    )
+    .expect("write");
+    let run = keysweep_with(
+        tmp.path(),
+        &[&name, "--insecure-registry", "-f", "json"],
+        &[("DOCKER_CONFIG", &docker)],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("docker-credential-desktop"), "{}", run.stderr);
+}

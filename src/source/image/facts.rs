@@ -1,6 +1,8 @@
 //! Where each scanned content occurs, known only once every layer was read: a content is
 //! scanned once, at its first place, and its hits are then copied to every other place
 //! (same bytes, so the same lines and columns), each marked with the layer that removed it.
+//! A hit in an archive member (`app.jar!/a.properties`) is copied the same way, by the content
+//! of the file at its root: the same jar in two layers gives two locations.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -43,32 +45,25 @@ impl ImageFacts {
 
     /// Replaces each hit in an image file by one hit per place its content occurs, in every
     /// layer of every image scanned, with `removed_in` set where a later layer of that image
-    /// deletes or replaces the file. Other hits pass through.
+    /// deletes or replaces the file. A hit inside an archive in a layer is placed the same
+    /// way, by its top-level file. Other hits pass through.
     pub fn expand(&self, hits: Vec<Hit>) -> Vec<Hit> {
-        let wanted: HashSet<[u8; 32]> = hits
-            .iter()
-            .filter_map(|h| match &h.location.provenance {
-                Provenance::ImageFile { blob, .. } => parse_blob(blob),
-                _ => None,
-            })
-            .collect();
+        let wanted: HashSet<[u8; 32]> =
+            hits.iter().filter_map(|h| root_blob(&h.location.provenance)).collect();
         if wanted.is_empty() {
             return hits;
         }
         let places = self.places(&wanted);
         let mut out = Vec::with_capacity(hits.len());
         for hit in hits {
-            let found = match &hit.location.provenance {
-                Provenance::ImageFile { blob, .. } => {
-                    parse_blob(blob).and_then(|b| places.get(&b)).filter(|p| !p.is_empty())
-                }
-                _ => None,
-            };
+            let found = root_blob(&hit.location.provenance)
+                .and_then(|b| places.get(&b))
+                .filter(|p| !p.is_empty());
             match found {
                 Some(places) => {
                     for place in places {
                         let mut copy = hit.clone();
-                        copy.location.provenance = place.clone();
+                        copy.location.provenance = rebase(&hit.location.provenance, place);
                         out.push(copy);
                     }
                 }
@@ -112,6 +107,24 @@ impl ImageFacts {
     }
 }
 
+/// The content hash of the layer file at the root of `provenance`.
+fn root_blob(provenance: &Provenance) -> Option<[u8; 32]> {
+    match provenance.root() {
+        Provenance::ImageFile { blob, .. } => parse_blob(blob),
+        _ => None,
+    }
+}
+
+/// `provenance` with its root (the layer file) replaced by `root`; archive members kept.
+fn rebase(provenance: &Provenance, root: &Provenance) -> Provenance {
+    match provenance {
+        Provenance::Nested { parent, member } => {
+            Provenance::Nested { parent: Box::new(rebase(parent, root)), member: member.clone() }
+        }
+        _ => root.clone(),
+    }
+}
+
 fn parse_blob(blob: &str) -> Option<[u8; 32]> {
     let hex = blob.strip_prefix("sha256:")?.as_bytes();
     if hex.len() != 64 {
@@ -135,5 +148,36 @@ mod tests {
         let text = format!("sha256:{}", super::super::store::hex(&bytes));
         assert_eq!(parse_blob(&text), Some(bytes));
         assert_eq!(parse_blob("sha256:zz"), None);
+    }
+
+    #[test]
+    fn rebasing_keeps_the_archive_members() {
+        let image = Arc::new(ImageInfo {
+            reference: "oci:img".into(),
+            digest: "sha256:abc".into(),
+            platform: None,
+        });
+        let file = |layer_index| Provenance::ImageFile {
+            image: image.clone(),
+            layer_index,
+            layer_digest: format!("sha256:{layer_index}"),
+            path: "app.jar".into(),
+            blob: "sha256:00".into(),
+            created_by: None,
+            removed_in: None,
+        };
+        let member = |root| Provenance::Nested {
+            parent: Box::new(Provenance::Nested {
+                parent: Box::new(root),
+                member: "lib/inner.jar".into(),
+            }),
+            member: "a.properties".into(),
+        };
+        assert_eq!(rebase(&member(file(0)), &file(3)), member(file(3)));
+        assert_eq!(rebase(&file(0), &file(3)), file(3));
+        assert_eq!(
+            member(file(3)).display_path(),
+            "oci:img@sha256:abc/layer 3/app.jar!/lib/inner.jar!/a.properties"
+        );
     }
 }

@@ -3,7 +3,17 @@
 //! Nothing is unpacked: entry paths are only recorded (as written in the tar, `../` and
 //! absolute paths included), and each regular file's bytes are read into a reused buffer,
 //! bounded by the size limit, scanned, and dropped. The decompressed layer is never held.
+//! Files that are archives (a jar, a `.tar.gz`) go to the sink like any file, and the sink
+//! opens them within the archive budget (`--max-archive-depth`, `--max-decompressed-size`).
+//!
+//! Streaming bounds memory, not time: a small layer of compressed zeros could inflate for
+//! hours. So a layer may expand to `--max-decompressed-size`, and past that only to
+//! [`BOMB_RATIO`] times its stored size read so far; beyond, it is reported as a
+//! decompression bomb, naming the layer, and not read further. Real layers compress a few
+//! times over, so a large real layer is never stopped; a gzip of zeros (about 1000:1) or a
+//! zstd one (far more) is, after at most `max(budget, 100 × stored size)` bytes.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, Cursor, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,10 +25,14 @@ use tar::EntryType;
 use super::store::{BlobRef, Hasher, Hashing, Store, Verify, hex};
 use super::{Error, ImageOptions, error_chain};
 use crate::provenance::{ImageInfo, Provenance, layer_relative};
-use crate::source::{BlobSink, InputError, Skip, looks_binary, utf16_to_utf8};
+use crate::source::archive::human_size;
+use crate::source::{BlobSink, InputError, Skip, skip_as_binary, utf16_to_utf8};
 
 /// Read-ahead for the stored (compressed) stream.
 const READ_BUFFER: usize = 256 << 10;
+
+/// How many times its stored size a layer may expand once past the archive budget.
+pub const BOMB_RATIO: u64 = 100;
 
 /// A layer to stream, with the first image that uses it (for messages and provenance).
 #[derive(Debug)]
@@ -114,12 +128,16 @@ fn stream(
         (blob.verify == verify && !blob.digest.is_empty()).then(|| Hasher::for_digest(&blob.digest))
     };
     let mut raw = Hashing::new(reader, hasher(Verify::Stored));
+    let stored = Cell::new(0);
+    let bomb = Cell::new(None);
     let decoded_digest = {
         let (head, len) = read_head(&mut raw).map_err(|e| format!("cannot read the layer: {e}"))?;
+        stored.set(len as u64);
         let compression = compression(&head[..len], &blob.media_type)?;
+        let counted = Counting { inner: &mut raw, count: &stored };
         let buffered = BufReader::with_capacity(
             READ_BUFFER,
-            Cursor::new(head).take(len as u64).chain(&mut raw),
+            Cursor::new(head).take(len as u64).chain(counted),
         );
         let decoder: Box<dyn Read + '_> = match compression {
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
@@ -129,15 +147,24 @@ fn stream(
             ),
             Compression::None => Box::new(buffered),
         };
+        let metered = Meter {
+            inner: decoder,
+            produced: 0,
+            stored: &stored,
+            limit: options.archives.max_size,
+            tripped: &bomb,
+        };
         // tar reads 512-byte headers and small files: serve those from a buffer, not the codec.
         let mut decoded = BufReader::with_capacity(
             READ_BUFFER,
-            Hashing::new(decoder, hasher(Verify::Decompressed)),
+            Hashing::new(metered, hasher(Verify::Decompressed)),
         );
-        walk(&mut decoded, job, options, seen, sink, listing)?;
+        // A bomb is named as such, not as the read it broke.
+        let bombed = |message| bomb.take().unwrap_or(message);
+        walk(&mut decoded, job, options, seen, sink, listing).map_err(bombed)?;
         // The tar's end blocks and padding, and the codec's trailer, complete the digests.
         io::copy(&mut decoded, &mut io::sink())
-            .map_err(|e| format!("cannot read the layer: {e}"))?;
+            .map_err(|e| bombed(format!("cannot read the layer: {e}")))?;
         decoded.into_inner().finish()
     };
     io::copy(&mut raw, &mut io::sink()).map_err(|e| format!("cannot read the layer: {e}"))?;
@@ -156,6 +183,52 @@ fn stream(
         ));
     }
     Ok(())
+}
+
+/// Counts the stored bytes read.
+struct Counting<'c, R> {
+    inner: R,
+    count: &'c Cell<u64>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Counts what the codec produces and fails the read once a layer expands past `limit` and
+/// past [`BOMB_RATIO`] times the stored bytes read so far.
+struct Meter<'c, R> {
+    inner: R,
+    produced: u64,
+    stored: &'c Cell<u64>,
+    limit: u64,
+    /// Set to the message when the layer was stopped.
+    tripped: &'c Cell<Option<String>>,
+}
+
+impl<R: Read> Read for Meter<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.produced += n as u64;
+        if self.produced > self.limit
+            && self.produced > self.stored.get().saturating_mul(BOMB_RATIO)
+        {
+            let message = format!(
+                "the layer expands to more than {} and over {BOMB_RATIO} times its {} stored \
+                 bytes read; not read further (decompression bomb?) (see \
+                 --max-decompressed-size)",
+                human_size(self.limit),
+                self.stored.get()
+            );
+            self.tripped.set(Some(message.clone()));
+            return Err(io::Error::other(message));
+        }
+        Ok(n)
+    }
 }
 
 /// The first bytes of the stream (fewer only at its end).
@@ -251,7 +324,8 @@ fn walk(
             continue;
         }
         let utf8 = utf16_to_utf8(&buf);
-        if utf8.is_none() && !options.scan_binary && looks_binary(&buf) {
+        // Archives go on to the sink, which opens them.
+        if utf8.is_none() && skip_as_binary(&buf, options.scan_binary, &options.archives) {
             sink.skipped(&what(), Skip::Binary);
             continue;
         }

@@ -10,10 +10,12 @@
 //! 3. **Layers**: every distinct layer (by store and digest) is streamed, in parallel: blob
 //!    reader → sha256 of the stored bytes → decompression (gzip, zstd or none: by media type,
 //!    confirmed by magic bytes) → tar entries → each regular file, read whole but bounded by
-//!    the size limit → the sink. No layer is written to disk or held in memory. Each distinct
-//!    file content (by sha256) is scanned once across layers, platforms and images; every
-//!    place it occurs is listed in [`ImageFacts`], which also records whiteouts so that a
-//!    finding in a file a later layer deletes says so.
+//!    the size limit → the sink, which opens archives among them (a jar, a `.tar.gz`: members
+//!    at `app.jar!/BOOT-INF/...`, within the archive budget). No layer is written to disk or
+//!    held in memory, and a layer that expands like a decompression bomb is stopped (see
+//!    `layer.rs`). Each distinct file content (by sha256) is scanned once across layers,
+//!    platforms and images; every place it occurs is listed in [`ImageFacts`], which also
+//!    records whiteouts so that a finding in a file a later layer deletes says so.
 //!
 //! Errors on one image, config or layer are reported to the sink as input errors, and the
 //! scan goes on. A digest mismatch is reported after the layer was scanned: its findings stand.
@@ -32,7 +34,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use super::{BlobSink, InputError};
+use super::{BlobSink, InputError, archive::ArchiveOptions};
 pub use facts::ImageFacts;
 pub use reference::{ImageRef, Platform};
 
@@ -54,6 +56,9 @@ pub struct ImageOptions {
     pub max_file_size: u64,
     /// Scan files that look binary.
     pub scan_binary: bool,
+    /// How far archives found in layer files (a jar, a `.tar.gz`) are opened; also bounds how
+    /// far a layer itself may expand (see `layer.rs`).
+    pub archives: ArchiveOptions,
 }
 
 /// Why an image, a manifest, a config or a layer could not be read.

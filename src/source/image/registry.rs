@@ -4,7 +4,14 @@
 //! the credentials; `Bearer realm=...,service=...,scope=...` asks the realm for a token (with
 //! the credentials when there are some, anonymously otherwise) and retries with it. The header
 //! that worked is kept for the following requests. Credentials come from `--registry-auth`,
-//! else the Docker config's `auths.<registry>.auth` (base64 `user:pass`).
+//! else the Docker config's `auths.<registry>.auth` (base64 `user:pass`). Credential helpers
+//! (`credHelpers`, `credsStore`) are not run; when the registry wants credentials and the
+//! config names a helper for it, the error says so.
+//!
+//! A request that fails in a way that may pass on its own (HTTP 429, 500, 502, 503, 504; a
+//! connection refused, reset or timed out) is tried again, [`ATTEMPTS`] times in all, after
+//! 250 ms, 500 ms, 1 s (or the `Retry-After` the registry asks for, up to 10 s). A blob
+//! stream that breaks after its response started is not resumed: the layer is reported.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,6 +31,13 @@ const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
      application/vnd.docker.distribution.manifest.list.v2+json, \
      application/vnd.docker.distribution.manifest.v2+json";
 
+/// Tries of one request, the first included.
+pub const ATTEMPTS: u32 = 4;
+/// The wait before the first retry; each later one doubles it.
+const BACKOFF: Duration = Duration::from_millis(250);
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
 /// One repository on one registry.
 pub struct Client {
     agent: ureq::Agent,
@@ -33,6 +47,8 @@ pub struct Client {
     registry: String,
     repository: String,
     credentials: Option<(String, String)>,
+    /// The credential helper the Docker config names for this registry (not run).
+    helper: Option<String>,
     /// The `Authorization` header that last worked.
     authorization: Mutex<Option<String>>,
 }
@@ -74,16 +90,21 @@ impl Client {
             .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
             .user_agent(concat!("keysweep/", env!("CARGO_PKG_VERSION")))
             .build();
-        let credentials = options
-            .registry_auth
-            .clone()
-            .or_else(|| docker_credentials(&registry, options.docker_config.as_deref()));
+        let docker = options.docker_config.as_deref();
+        let credentials =
+            options.registry_auth.clone().or_else(|| docker_credentials(&registry, docker));
+        let helper =
+            if credentials.is_some() { None } else { credential_helper(&registry, docker) };
+        if let Some(helper) = &helper {
+            log::debug!("registry {registry}: the Docker config names credential helper {helper}");
+        }
         Client {
             agent: ureq::Agent::new_with_config(config),
             base: format!("{scheme}://{host}"),
             registry,
             repository: reference.repository().to_string(),
             credentials,
+            helper,
             authorization: Mutex::new(None),
         }
     }
@@ -161,11 +182,7 @@ impl Client {
             let message = if self.credentials.is_some() {
                 format!("the credentials were refused{}", detail_text(&detail))
             } else {
-                format!(
-                    "credentials needed{}; pass --registry-auth USER:PASS or log in with `docker login {}`",
-                    detail_text(&detail),
-                    self.registry
-                )
+                format!("credentials needed{}; {}", detail_text(&detail), self.how_to_log_in())
             };
             return Err(Error::Unauthorized { registry: self.registry.clone(), status, message });
         }
@@ -178,14 +195,62 @@ impl Client {
         accept: Option<&str>,
         authorization: Option<&str>,
     ) -> Result<ureq::http::Response<ureq::Body>, Error> {
-        let mut request = self.agent.get(url);
-        if let Some(accept) = accept {
-            request = request.header("Accept", accept);
+        self.call(url, || {
+            let mut request = self.agent.get(url);
+            if let Some(accept) = accept {
+                request = request.header("Accept", accept);
+            }
+            if let Some(authorization) = authorization {
+                request = request.header("Authorization", authorization);
+            }
+            request.call()
+        })
+    }
+
+    /// Runs `request`, again after a pause while it fails in a way that may pass (see the
+    /// module docs), [`ATTEMPTS`] times at most. The last answer is returned as it is.
+    fn call(
+        &self,
+        url: &str,
+        request: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<ureq::http::Response<ureq::Body>, Error> {
+        let mut attempt = 1;
+        loop {
+            let last = attempt >= ATTEMPTS;
+            let (wait, why) = match request() {
+                Ok(response) if !last && retry_status(response.status().as_u16()) => {
+                    let wait = retry_after(&response).unwrap_or_else(|| backoff(attempt));
+                    (wait, format!("HTTP {}", response.status().as_u16()))
+                }
+                Ok(response) => return Ok(response),
+                Err(error) if !last && retry_error(&error) => (backoff(attempt), error.to_string()),
+                Err(error) if attempt > 1 => {
+                    return Err(Error::Http {
+                        registry: self.registry.clone(),
+                        message: format!("{error} (after {attempt} attempts)"),
+                    });
+                }
+                Err(error) => return Err(self.http_error(&error)),
+            };
+            log::debug!("registry {}: {url}: {why}; trying again in {wait:?}", self.registry);
+            std::thread::sleep(wait);
+            attempt += 1;
         }
-        if let Some(authorization) = authorization {
-            request = request.header("Authorization", authorization);
+    }
+
+    /// What to do when the registry wants credentials and none were given.
+    fn how_to_log_in(&self) -> String {
+        match &self.helper {
+            Some(helper) => format!(
+                "the Docker config leaves this registry to credential helper \
+                 docker-credential-{helper}, which keysweep does not run; pass --registry-auth \
+                 USER:PASS"
+            ),
+            None => format!(
+                "pass --registry-auth USER:PASS or log in with `docker login {}`",
+                self.registry
+            ),
         }
-        request.call().map_err(|e| self.http_error(&e))
     }
 
     /// The `Authorization` header a challenge asks for.
@@ -199,10 +264,9 @@ impl Client {
         if scheme.eq_ignore_ascii_case("basic") {
             return match &self.credentials {
                 Some((user, pass)) => Ok(basic(user, pass)),
-                None => Err(refused(format!(
-                    "credentials needed (Basic); pass --registry-auth USER:PASS or log in with `docker login {}`",
-                    self.registry
-                ))),
+                None => {
+                    Err(refused(format!("credentials needed (Basic); {}", self.how_to_log_in())))
+                }
             };
         }
         if !scheme.eq_ignore_ascii_case("bearer") {
@@ -222,18 +286,25 @@ impl Client {
             url.push_str(&format!("service={}&", query_encode(service)));
         }
         url.push_str(&format!("scope={}", query_encode(&scope)));
-        let mut request = self.agent.get(&url);
-        if let Some((user, pass)) = &self.credentials {
-            request = request.header("Authorization", basic(user, pass));
-        }
-        let response = request.call().map_err(|e| self.http_error(&e))?;
+        let response = self.call(&url, || {
+            let mut request = self.agent.get(&url);
+            if let Some((user, pass)) = &self.credentials {
+                request = request.header("Authorization", basic(user, pass));
+            }
+            request.call()
+        })?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
+            let hint = if self.credentials.is_none() && matches!(status, 401 | 403) {
+                format!("; {}", self.how_to_log_in())
+            } else {
+                String::new()
+            };
             return Err(Error::Unauthorized {
                 registry: self.registry.clone(),
                 status,
                 message: format!(
-                    "the token service {realm} refused{}",
+                    "the token service {realm} refused{}{hint}",
                     detail_text(&error_detail(response))
                 ),
             });
@@ -259,6 +330,35 @@ impl Client {
     fn http_error(&self, error: &ureq::Error) -> Error {
         Error::Http { registry: self.registry.clone(), message: error.to_string() }
     }
+}
+
+/// Statuses that may pass on their own: throttling and a registry or gateway in trouble.
+fn retry_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+/// Failures that may pass on their own: the connection, not the request, went wrong.
+fn retry_error(error: &ureq::Error) -> bool {
+    matches!(
+        error,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::Protocol(_)
+    )
+}
+
+/// The wait before try `attempt + 1`: 250 ms, 500 ms, 1 s...
+fn backoff(attempt: u32) -> Duration {
+    BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(8))
+}
+
+/// A `Retry-After` in seconds (an HTTP date is not honoured: the backoff applies), at most
+/// [`MAX_RETRY_AFTER`].
+fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+    let value = response.headers().get("retry-after")?.to_str().ok()?;
+    let seconds: u64 = value.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
 fn basic(user: &str, pass: &str) -> String {
@@ -361,22 +461,10 @@ fn query_encode(value: &str) -> String {
 /// Credentials for `registry` from a Docker config's `auths` (`auth` = base64 `user:pass`, or
 /// `username` and `password`). Credential helpers are not run.
 fn docker_credentials(registry: &str, config: Option<&Path>) -> Option<(String, String)> {
-    let path = config.map(Path::to_path_buf).or_else(default_docker_config)?;
-    let text = std::fs::read(&path).ok()?;
-    let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    let value = docker_config(config)?;
     let auths = value.get("auths")?.as_object()?;
-    let hub = matches!(registry, "docker.io" | "index.docker.io" | "registry-1.docker.io");
-    let entry = auths.iter().find_map(|(key, entry)| {
-        let host = key
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap_or("");
-        let same = host == registry
-            || (hub && matches!(host, "docker.io" | "index.docker.io" | "registry-1.docker.io"));
-        same.then_some(entry)
-    })?;
+    let entry =
+        auths.iter().find_map(|(key, entry)| same_registry(key, registry).then_some(entry))?;
     if let Some(auth) = entry.get("auth").and_then(|a| a.as_str()).filter(|a| !a.is_empty()) {
         let decoded = base64::engine::general_purpose::STANDARD.decode(auth.trim()).ok()?;
         let text = String::from_utf8(decoded).ok()?;
@@ -386,6 +474,34 @@ fn docker_credentials(registry: &str, config: Option<&Path>) -> Option<(String, 
     let user = entry.get("username")?.as_str()?;
     let pass = entry.get("password")?.as_str()?;
     Some((user.to_string(), pass.to_string()))
+}
+
+/// The credential helper a Docker config leaves `registry` to: `credHelpers.<registry>`, else
+/// `credsStore` (the name after `docker-credential-`).
+fn credential_helper(registry: &str, config: Option<&Path>) -> Option<String> {
+    let value = docker_config(config)?;
+    let named = |v: &serde_json::Value| v.as_str().filter(|h| !h.is_empty()).map(str::to_string);
+    let helpers = value.get("credHelpers").and_then(|h| h.as_object());
+    helpers
+        .and_then(|h| h.iter().find(|(key, _)| same_registry(key, registry)))
+        .and_then(|(_, helper)| named(helper))
+        .or_else(|| value.get("credsStore").and_then(named))
+}
+
+/// The Docker config as JSON, if there is a readable one.
+fn docker_config(config: Option<&Path>) -> Option<serde_json::Value> {
+    let path = config.map(Path::to_path_buf).or_else(default_docker_config)?;
+    let text = std::fs::read(&path).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Whether a Docker config key (`host[:port]`, maybe as a URL) names `registry`; Docker Hub
+/// goes by several names.
+fn same_registry(key: &str, registry: &str) -> bool {
+    const HUB: [&str; 3] = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+    let host = key.trim_start_matches("https://").trim_start_matches("http://").split('/').next();
+    let host = host.unwrap_or("");
+    host == registry || (HUB.contains(&registry) && HUB.contains(&host))
 }
 
 fn default_docker_config() -> Option<PathBuf> {
@@ -432,6 +548,29 @@ mod tests {
         );
         assert_eq!(docker_credentials("docker.io", Some(&path)), Some(("bob".into(), "pw".into())));
         assert_eq!(docker_credentials("other.example", Some(&path)), None);
+    }
+
+    #[test]
+    fn credential_helpers_are_found_not_run() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"auths":{"reg.example":{}},"credHelpers":{"123.dkr.ecr.us-east-1.amazonaws.com":"ecr-login"},"credsStore":"desktop"}"#,
+        )
+        .expect("write config");
+        let ecr = "123.dkr.ecr.us-east-1.amazonaws.com";
+        assert_eq!(credential_helper(ecr, Some(&path)).as_deref(), Some("ecr-login"));
+        assert_eq!(credential_helper("reg.example", Some(&path)).as_deref(), Some("desktop"));
+        assert_eq!(docker_credentials("reg.example", Some(&path)), None);
+        assert_eq!(credential_helper("x", Some(&dir.path().join("none.json"))), None);
+    }
+
+    #[test]
+    fn retries_back_off() {
+        assert_eq!(backoff(1), Duration::from_millis(250));
+        assert_eq!(backoff(3), Duration::from_secs(1));
+        assert!(retry_status(503) && retry_status(429) && !retry_status(404));
     }
 
     #[test]
