@@ -176,31 +176,26 @@ pub fn hits_in_blob(
 }
 
 /// Folds hits into findings, one per (rule, secret), sorted by severity then rule then secret.
-pub fn group(rules: &RuleSet, hits: Vec<Hit>) -> Vec<Finding> {
-    let mut by_secret: BTreeMap<(RuleIdx, Secret), Finding> = BTreeMap::new();
+///
+/// One exception: an AWS key id found paired with different secret access keys (or session
+/// tokens) in different places is one finding per credential, so that each pair is verified and
+/// reported on its own (a stale or mistyped secret next to the working one). Its locations
+/// without a pairing go to the first credential's finding. Split findings share the key id's
+/// fingerprint. Hits are taken in location order, so "first" is the same in every run whatever
+/// order the threads found them in.
+pub fn group(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Finding> {
+    hits.sort_by(|a, b| {
+        let (a, b) = (&a.location, &b.location);
+        (&a.provenance, a.start, a.span).cmp(&(&b.provenance, b.start, b.span))
+    });
+    let mut by_secret: BTreeMap<(RuleIdx, Secret), Vec<Finding>> = BTreeMap::new();
     for hit in hits {
-        let entry = by_secret.entry((hit.rule, hit.secret.clone())).or_insert_with(|| {
-            let rule = rules.get(hit.rule);
-            let is_key_id = rule.syntax.validate == Some(Validator::AwsAccessKeyId);
-            Finding {
-                rule: hit.rule,
-                rule_id: rule.id().to_string(),
-                rule_name: rule.syntax.name.clone(),
-                severity: rule.severity(),
-                aws_account: is_key_id
-                    .then(|| aws::account_id(hit.secret.expose().as_bytes()))
-                    .flatten(),
-                fingerprint: fingerprint(rule.id(), &hit.secret),
-                secret: hit.secret.clone(),
-                secret_key: None,
-                session_token: None,
-                locations: Vec::new(),
-                present_at_head: None,
-                verification: None,
-                owner: None,
-                blast_radius: None,
-            }
+        let credentials = by_secret.entry((hit.rule, hit.secret.clone())).or_default();
+        let slot = credential_slot(credentials, &hit).unwrap_or_else(|| {
+            credentials.push(new_finding(rules, &hit));
+            credentials.len() - 1
         });
+        let entry = &mut credentials[slot];
         if entry.secret_key.is_none() && hit.secret_key.is_some() {
             entry.secret_key = hit.secret_key;
             entry.severity = Severity::Critical;
@@ -210,7 +205,7 @@ pub fn group(rules: &RuleSet, hits: Vec<Hit>) -> Vec<Finding> {
         }
         entry.locations.push(hit.location);
     }
-    let mut findings: Vec<Finding> = by_secret.into_values().collect();
+    let mut findings: Vec<Finding> = by_secret.into_values().flatten().collect();
     for finding in &mut findings {
         finding.locations.sort_by(|a, b| {
             (&a.provenance, a.start, a.span).cmp(&(&b.provenance, b.start, b.span))
@@ -226,6 +221,46 @@ pub fn group(rules: &RuleSet, hits: Vec<Hit>) -> Vec<Finding> {
         ))
     });
     findings
+}
+
+/// Which of one secret's findings (one per credential) `hit` belongs to; `None` for a new one.
+/// A hit without a paired secret goes to the first; a paired hit to the finding with the same
+/// secret (and no conflicting session token), else to a finding that has no secret yet.
+fn credential_slot(credentials: &[Finding], hit: &Hit) -> Option<usize> {
+    if credentials.is_empty() {
+        return None;
+    }
+    let Some(key) = &hit.secret_key else { return Some(0) };
+    let token_fits = |f: &Finding| match (&f.session_token, &hit.session_token) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    credentials
+        .iter()
+        .position(|f| f.secret_key.as_ref() == Some(key) && token_fits(f))
+        .or_else(|| credentials.iter().position(|f| f.secret_key.is_none() && token_fits(f)))
+}
+
+/// A finding for `hit`'s rule and secret, with no location yet.
+fn new_finding(rules: &RuleSet, hit: &Hit) -> Finding {
+    let rule = rules.get(hit.rule);
+    let is_key_id = rule.syntax.validate == Some(Validator::AwsAccessKeyId);
+    Finding {
+        rule: hit.rule,
+        rule_id: rule.id().to_string(),
+        rule_name: rule.syntax.name.clone(),
+        severity: rule.severity(),
+        aws_account: is_key_id.then(|| aws::account_id(hit.secret.expose().as_bytes())).flatten(),
+        fingerprint: fingerprint(rule.id(), &hit.secret),
+        secret: hit.secret.clone(),
+        secret_key: None,
+        session_token: None,
+        locations: Vec::new(),
+        present_at_head: None,
+        verification: None,
+        owner: None,
+        blast_radius: None,
+    }
 }
 
 /// The stable fingerprint of a secret under a rule: the same on every run and machine.
@@ -363,5 +398,74 @@ mod tests {
         let mut lines = LineIndex::default();
         assert_eq!(lines.position(bom, 5), Position { line: 1, column: 3 });
         assert_eq!(lines.position(bom, 15), Position { line: 2, column: 4 }, "only at the start");
+    }
+
+    /// A key-id hit in `file` at line `line`, paired with `key` (and `token`) when given.
+    fn key_hit(
+        rules: &RuleSet,
+        file: &str,
+        line: usize,
+        key: Option<&str>,
+        token: Option<&str>,
+    ) -> Hit {
+        let idx = rules.rules().iter().position(|r| r.id() == "aws.access-key-id").unwrap();
+        let at = Position { line, column: 1 };
+        Hit {
+            rule: RuleIdx(idx as u32),
+            secret: Secret::new(b"AKIAQYLPMN5HFIQEXAMQ"),
+            secret_key: key.map(|k| Secret::new(k.as_bytes())),
+            session_token: token.map(|t| Secret::new(t.as_bytes())),
+            location: Location {
+                provenance: Provenance::File { path: file.into(), relative: file.into() },
+                span: Span { start: line * 10, end: line * 10 + 20 },
+                start: at,
+                end: at,
+                secret_key_at: key.map(|_| at),
+                snippet: Vec::new(),
+            },
+        }
+    }
+
+    fn paths(f: &Finding) -> Vec<String> {
+        f.locations.iter().map(|l| l.provenance.relative_path()).collect()
+    }
+
+    #[test]
+    fn one_key_id_with_two_secrets_is_one_finding_per_credential() {
+        let rules = RuleSet::builtin().unwrap();
+        let (right, wrong) = ("r".repeat(40), "w".repeat(40));
+        // Given in an order no thread would promise: grouping sorts by location first.
+        let hits = vec![
+            key_hit(&rules, "c.ini", 1, Some(&right), None),
+            key_hit(&rules, "b.ini", 1, Some(&wrong), None),
+            key_hit(&rules, "a.ini", 1, None, None),
+            key_hit(&rules, "d.ini", 1, Some(&wrong), None),
+        ];
+        let findings = group(&rules, hits);
+        assert_eq!(findings.len(), 2);
+        let by_key = |k: &str| {
+            findings.iter().find(|f| f.secret_key.as_ref().map(Secret::expose) == Some(k)).unwrap()
+        };
+        // The unpaired location joins the first credential found (at b.ini).
+        assert_eq!(paths(by_key(&wrong)), ["a.ini", "b.ini", "d.ini"]);
+        assert_eq!(paths(by_key(&right)), ["c.ini"]);
+        assert!(findings.iter().all(|f| f.severity == Severity::Critical));
+        assert_eq!(findings[0].fingerprint, findings[1].fingerprint, "the key id's fingerprint");
+
+        // The same pair twice, and a pair with and without its token, stay one finding.
+        let hits = vec![
+            key_hit(&rules, "a.ini", 1, Some(&right), None),
+            key_hit(&rules, "b.ini", 1, Some(&right), Some("TOKEN1")),
+            key_hit(&rules, "c.ini", 1, Some(&right), None),
+        ];
+        let findings = group(&rules, hits);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].session_token.as_ref().map(Secret::expose), Some("TOKEN1"));
+        // Two different tokens for one pair are two credentials.
+        let hits = vec![
+            key_hit(&rules, "a.ini", 1, Some(&right), Some("TOKEN1")),
+            key_hit(&rules, "b.ini", 1, Some(&right), Some("TOKEN2")),
+        ];
+        assert_eq!(group(&rules, hits).len(), 2);
     }
 }

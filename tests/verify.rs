@@ -66,8 +66,8 @@ fn live_deleted_wrong_secret_and_temporary_keys() {
     let dir = TestDir::new();
     dir.create("live.ini", credentials_file(&reader.key_id, &reader.secret, None));
     dir.create("deleted.ini", credentials_file(&deleted_id, &deleted_secret, None));
-    // Another user's key id with a secret that is not its own. (A key id seen with two
-    // different secrets is one finding, verified with the first pairing: use a distinct id.)
+    // Another user's key id with a secret that is not its own. (The same key id found with its
+    // right and a wrong secret is `one_key_id_with_two_secrets_is_two_credentials`.)
     let data = world.user("data");
     dir.create("wrong.ini", credentials_file(&data.key_id, &wrong_secret, None));
     dir.create("asia.ini", credentials_file(&asia, &asia_secret, None));
@@ -148,9 +148,23 @@ fn text_lists_live_first_and_says_what_to_do_sarif_follows_severity() {
     assert!(live_at < dead_at, "live first:\n{}", out.stdout);
     assert!(out.stdout.contains(&format!("LIVE as {}", admin.arn)), "{out}");
     assert!(out.stdout.contains("invalid: InvalidClientTokenId"), "{out}");
-    let action = out.stdout.lines().find(|l| l.contains("deactivate now")).expect("action line");
-    assert!(action.contains("update-access-key") && action.contains("--status Inactive"));
-    assert!(action.contains("cloudtrail lookup-events"), "{action}");
+    // One line saying what to do, for the live key only: deactivate it (as the user the ARN
+    // names), then look at CloudTrail for its use.
+    let actions: Vec<&str> =
+        out.stdout.lines().filter(|l| l.contains("deactivate now")).map(str::trim).collect();
+    assert_eq!(
+        actions,
+        [concat!(
+            "deactivate now: aws iam update-access-key --access-key-id AKIA**************** ",
+            "--status Inactive --user-name admin; then review its use: aws cloudtrail ",
+            "lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=",
+            "AKIA****************"
+        )],
+        "{out}"
+    );
+    let action_at = out.stdout.find("deactivate now").unwrap();
+    let verdict_at = out.stdout.find("LIVE as").unwrap();
+    assert!(verdict_at < action_at && action_at < dead_at, "under the live key:\n{}", out.stdout);
     assert_no_secret_printed(&out, &[&admin.secret, &admin.key_id, &deleted_secret]);
 
     let mut cmd = TestCommand::new();
@@ -197,10 +211,20 @@ fn stopped_server_is_unknown_within_the_timeout() {
     let finding = finding_at(&report, "creds.ini");
     assert_eq!(status(finding), "unknown", "{finding:#}");
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
-    // The scan's results are intact.
+    // The scan's results are intact: the same findings as a scan without --verify, field for
+    // field, but for the verification itself.
     assert_eq!(finding["locations"][0]["line"], 2);
     assert_eq!(finding["locations"][0]["column"], 21);
     assert_eq!(finding["severity"], "critical", "unknown does not lower a paired key");
+    let mut cmd = TestCommand::new();
+    let (plain_out, plain) =
+        cmd.current_dir(dir.path()).args(["scan", ".", "-f", "json", "--no-progress"]).run_json();
+    plain_out.assert_code(1);
+    let mut verified = report["findings"].clone();
+    for f in verified.as_array_mut().unwrap() {
+        f.as_object_mut().unwrap().remove("verification");
+    }
+    assert_eq!(verified, plain["findings"], "{out}");
 }
 
 #[test]
@@ -338,6 +362,121 @@ fn two_hundred_keys_two_hundred_requests_within_the_concurrency_bound() {
     assert!(peak <= 4, "{peak} requests in flight with --verify-concurrency 4");
     assert!(peak >= 2, "requests ran concurrently (peak {peak})");
     eprintln!("200-key verification through the proxy: {elapsed:?} wall, peak {peak} in flight");
+}
+
+/// The SARIF result of the AWS key id at `path`.
+fn sarif_result<'a>(sarif: &'a Value, path: &str) -> &'a Value {
+    sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == path
+                && r["ruleId"] == "aws.access-key-id"
+        })
+        .unwrap_or_else(|| panic!("no SARIF result at {path}"))
+}
+
+/// One key id found with its right secret in one file and a wrong one in another is two
+/// credentials: each is verified once (exactly two STS requests, counted at a proxy in front of
+/// moto) and reported on its own, live and invalid, with the severity each calls for. A deleted
+/// key is invalid and low, a lone key id unverifiable at its rule's severity; SARIF's
+/// `security-severity` and `level` follow the computed severity of each result.
+#[test]
+fn one_key_id_with_two_secrets_is_two_credentials() {
+    let moto = Moto::start(3);
+    let world_dir = TestDir::new();
+    let world = moto.populate(world_dir.path());
+    let proxy = CountingProxy::start(moto.port);
+    let endpoint = format!("http://127.0.0.1:{}", proxy.port);
+    let reader = world.user("reader");
+    let mut fakes = Fakes::new(68);
+    let wrong_secret = fakes.secret();
+    let lone = fakes.key_id("AKIA", ACCOUNT);
+    let dir = TestDir::new();
+    dir.create("right.ini", credentials_file(&reader.key_id, &reader.secret, None));
+    dir.create("wrong.ini", credentials_file(&reader.key_id, &wrong_secret, None));
+    dir.create(
+        "deleted.ini",
+        credentials_file(&world.field("/deleted/key_id"), &world.field("/deleted/secret"), None),
+    );
+    dir.create("lone.txt", format!("key id: {lone}\n"));
+
+    let (out, report) = verify_json(&dir, &endpoint, &["-v"]);
+    out.assert_code(1);
+    assert_eq!(proxy.requests.load(Ordering::SeqCst), 3, "one request per credential: {out}");
+    assert!(out.stderr.contains("verification: 3 distinct credential(s), 3 request(s)"), "{out}");
+    let keys: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "aws.access-key-id")
+        .collect();
+    assert_eq!(keys.len(), 4, "{report:#}");
+
+    let right = finding_at(&report, "right.ini");
+    assert_eq!(status(right), "live", "{right:#}\nmoto log:\n{}", moto.log());
+    assert_eq!(right["verification"]["arn"], reader.arn.as_str());
+    assert_eq!(right["verification"]["account"], "123456789012");
+    assert_eq!(right["severity"], "critical");
+    assert_eq!(right["locations"].as_array().unwrap().len(), 1, "{right:#}");
+
+    let wrong = finding_at(&report, "wrong.ini");
+    assert_eq!(status(wrong), "invalid", "{wrong:#}");
+    assert_eq!(wrong["verification"]["error"], "SignatureDoesNotMatch");
+    assert_eq!(wrong["severity"], "low");
+    assert_eq!(wrong["locations"].as_array().unwrap().len(), 1, "{wrong:#}");
+    assert_eq!(wrong["fingerprint"], right["fingerprint"], "the key id's fingerprint");
+    assert_ne!(wrong["secret_key"], right["secret_key"], "each shows its own (redacted) secret");
+
+    let deleted = finding_at(&report, "deleted.ini");
+    assert_eq!(status(deleted), "invalid");
+    assert_eq!(deleted["verification"]["error"], "InvalidClientTokenId");
+    assert_eq!(deleted["severity"], "low");
+
+    let lone = finding_at(&report, "lone.txt");
+    assert_eq!(status(lone), "unverifiable");
+    assert_eq!(lone["severity"], "high", "the rule's own severity, neither raised nor lowered");
+
+    // Live first, invalid last.
+    let order: Vec<&str> = keys.iter().map(|f| status(f)).collect();
+    assert_eq!(order, ["live", "unverifiable", "invalid", "invalid"], "{report:#}");
+    assert_no_secret_printed(&out, &[&reader.secret, &wrong_secret]);
+
+    let mut cmd = TestCommand::new();
+    cmd.current_dir(dir.path()).args([
+        "scan",
+        ".",
+        "-f",
+        "sarif",
+        "--no-progress",
+        "--verify",
+        "--sts-endpoint",
+    ]);
+    let (out, sarif) = cmd.arg(&endpoint).run_json();
+    out.assert_code(1);
+    assert_eq!(proxy.requests.load(Ordering::SeqCst), 6, "three more for the second run");
+    for (path, severity, security, level, verified) in [
+        ("right.ini", "critical", "9.5", "error", "live"),
+        ("wrong.ini", "low", "3.0", "note", "invalid"),
+        ("deleted.ini", "low", "3.0", "note", "invalid"),
+        ("lone.txt", "high", "8.0", "error", "unverifiable"),
+    ] {
+        let result = sarif_result(&sarif, path);
+        assert_eq!(result["properties"]["severity"], severity, "{path}: {result:#}");
+        assert_eq!(result["properties"]["security-severity"], security, "{path}");
+        assert_eq!(result["level"], level, "{path}");
+        assert_eq!(result["properties"]["verification"]["status"], verified, "{path}");
+        assert_eq!(
+            result["properties"]["severity"],
+            finding_at(&report, path)["severity"],
+            "SARIF and JSON agree at {path}"
+        );
+    }
+    assert_eq!(
+        sarif_result(&sarif, "wrong.ini")["properties"]["verification"]["error"],
+        "SignatureDoesNotMatch"
+    );
 }
 
 /// A listener that counts connections, for "nothing was sent" checks.

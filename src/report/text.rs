@@ -185,10 +185,15 @@ fn write_enrichment(
     }
     if finding.verification.as_ref().is_some_and(|v| v.outcome.is_live()) {
         let id = finding.secret.render(show);
+        let verified_arn = finding.verification.as_ref().and_then(|v| match &v.outcome {
+            crate::verify::Outcome::Live { arn, .. } => Some(arn.as_str()),
+            _ => None,
+        });
         let user = finding
             .blast_radius
             .as_ref()
             .and_then(|b| b.principal.as_deref())
+            .or(verified_arn)
             .and_then(|arn| arn.split_once(":user/"))
             .map(|(_, path)| format!(" --user-name {}", path.rsplit('/').next().unwrap_or(path)))
             .unwrap_or_default();

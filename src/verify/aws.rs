@@ -533,6 +533,46 @@ mod tests {
         );
     }
 
+    /// AWS's SigV4 test suite, `post-vanilla` and `post-sts-header-before` (the session token
+    /// signed as a header, as we send it): the published Authorization headers.
+    #[test]
+    fn sigv4_post_vanilla_and_sts_header_known_answers() {
+        let request = Unsigned {
+            method: "POST",
+            url: "https://example.amazonaws.com/",
+            headers: &[],
+            body: b"",
+        };
+        let scope =
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request";
+        let signed = |token: Option<&str>| {
+            let credential = suite_credential(token);
+            sign_headers(request, &credential, ("us-east-1", "service"), at(SUITE_TIME)).unwrap()
+        };
+        assert_eq!(
+            header(&signed(None), "authorization"),
+            format!(
+                "{scope}, SignedHeaders=host;x-amz-date, \
+                 Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"
+            )
+        );
+        let token = concat!(
+            "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRX",
+            "mxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburE",
+            "Dy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL6",
+            "4lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==",
+        );
+        let headers = signed(Some(token));
+        assert_eq!(header(&headers, "x-amz-security-token"), token);
+        assert_eq!(
+            header(&headers, "authorization"),
+            format!(
+                "{scope}, SignedHeaders=host;x-amz-date;x-amz-security-token, \
+                 Signature=85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead"
+            )
+        );
+    }
+
     /// Our exact STS request with a session token, checked against botocore's signer
     /// (`SigV4Auth(Credentials(id, secret, "SESSIONTOKENEXAMPLE"), "sts", "us-east-1")` at the
     /// suite's time): same signed headers, same signature.
