@@ -835,6 +835,41 @@ fn range_reports_only_keys_added_in_the_range() {
 }
 
 #[test]
+fn a_file_renamed_in_the_range_reports_only_what_the_rename_added() {
+    let repo = Repo::new();
+    let [moved, added] = [65, 66].map(key);
+    repo.write("config/old.env", &format!("region=eu-west-1\nkey = {moved}\n"));
+    let base = repo.commit("base");
+    fs::create_dir_all(repo.path.join("settings")).expect("mkdir");
+    repo.git(&["mv", "config/old.env", "settings/new.env"]);
+    repo.write("settings/new.env", &format!("region=eu-west-1\nkey = {moved}\nnext = {added}\n"));
+    let head = repo.commit_as(BOB, "move and extend the settings");
+
+    let s = repo.scan(&["--range", &format!("{base}..{head}")]);
+    s.expect_code(1);
+    assert_eq!(s.secrets(), set([&added]), "the key that moved with its file existed at BASE");
+    assert_eq!(
+        places(s.finding(&added)),
+        vec![at_blob(&repo, &head, "settings/new.env", BOB, 3, 8)]
+    );
+}
+
+#[test]
+fn a_staged_rename_reports_only_what_the_rename_added() {
+    let repo = Repo::new();
+    let [moved, added] = [67, 68].map(key);
+    repo.write("old.env", &format!("key = {moved}\n"));
+    repo.commit("init");
+    repo.git(&["mv", "old.env", "new.env"]);
+    repo.write("new.env", &format!("key = {moved}\nother = {added}\n"));
+    repo.git(&["add", "new.env"]);
+    let s = repo.scan(&["--staged"]);
+    s.expect_code(1);
+    assert_eq!(s.secrets(), set([&added]));
+    assert_eq!(places(s.finding(&added)), vec![staged_place("new.env", 2, 9)]);
+}
+
+#[test]
 fn range_with_an_unknown_revision_fails() {
     let repo = Repo::new();
     repo.write("a", "a\n");

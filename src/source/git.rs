@@ -162,10 +162,11 @@ pub fn scan<S: BlobSink>(
     }
     match mode {
         Mode::Staged => {
-            let changes = staged_changes(&repo, path)?;
+            let (changes, removed) = staged_changes(&repo, path)?;
             facts.blobs = changes.len();
+            let moved = moved_content(&repo, &removed, options, &mut sink);
             drop(sink);
-            scan_changes(&repo, changes, options, &make_sink);
+            scan_changes(&repo, changes, &moved, options, &make_sink);
             return Ok(facts);
         }
         Mode::Range { base, head } => {
@@ -182,13 +183,19 @@ pub fn scan<S: BlobSink>(
             if let Some(tree) = commit_tree(&repo, base_id) {
                 tree_blobs(&repo, tree, &mut base_paths, &mut sink);
             }
+            let mut head_paths = HashMap::new();
+            if let Some(tree) = commit_tree(&repo, head_id) {
+                tree_blobs(&repo, tree, &mut head_paths, &mut sink);
+            }
+            let removed = removed_blobs(&base_paths, |path| head_paths.contains_key(path));
             let inventory = inventory(&repo, &commits, |_| true, &mut sink);
             facts.commits = commits.len();
             facts.blobs = inventory.len();
             let changes = range_changes(&commits, inventory, &base_paths);
             scan_messages(&commits, &mut sink);
+            let moved = moved_content(&repo, &removed, options, &mut sink);
             drop(sink);
-            scan_changes(&repo, changes, options, &make_sink);
+            scan_changes(&repo, changes, &moved, options, &make_sink);
             return Ok(facts);
         }
         _ => {}
@@ -712,13 +719,17 @@ struct Change {
     provenance: Provenance,
 }
 
-/// Index entries (stage 0) whose blob differs from `HEAD`'s at the same path.
+/// Index entries (stage 0) whose blob differs from `HEAD`'s at the same path, and the blobs of
+/// `HEAD` paths the index no longer has (deleted or renamed away).
 ///
 /// The index's cache-tree extension names directories whose staged content still equals a
 /// tree object; where that tree is `HEAD`'s at the same path, nothing below it is staged, so
 /// neither the index entries nor `HEAD`'s trees there are looked at. On 50,000 tracked files
 /// with one staged, this keeps the hook's run near its start-up cost.
-fn staged_changes(repo: &gix::Repository, path: &Path) -> Result<Vec<Change>, Error> {
+fn staged_changes(
+    repo: &gix::Repository,
+    path: &Path,
+) -> Result<(Vec<Change>, Vec<ObjectId>), Error> {
     let index = repo
         .index_or_empty()
         .map_err(|e| Error::Index { path: path.to_path_buf(), message: e.to_string() })?;
@@ -728,13 +739,14 @@ fn staged_changes(repo: &gix::Repository, path: &Path) -> Result<Vec<Change>, Er
         clean_dirs(repo, cache, tree, String::new(), &mut clean);
     }
     if clean.contains("") {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let mut head = HashMap::new();
     if let Some(tree) = head_tree {
         tree_blobs_except(repo, tree, &clean, &mut head, &mut NullSink);
     }
     let mut changes = Vec::new();
+    let mut indexed: HashSet<String> = HashSet::new();
     for entry in index.entries() {
         if entry.stage_raw() != 0
             || !matches!(
@@ -748,6 +760,7 @@ fn staged_changes(repo: &gix::Repository, path: &Path) -> Result<Vec<Change>, Er
         if under_any(&entry_path, &clean) {
             continue;
         }
+        indexed.insert(entry_path.clone());
         let old = head.get(&entry_path).copied();
         if old != Some(entry.id) {
             changes.push(Change {
@@ -757,7 +770,46 @@ fn staged_changes(repo: &gix::Repository, path: &Path) -> Result<Vec<Change>, Er
             });
         }
     }
-    Ok(changes)
+    let removed = removed_blobs(&head, |path| indexed.contains(path));
+    Ok((changes, removed))
+}
+
+/// Blobs of `before`'s paths that `still_there` says are gone: where a file renamed in the
+/// change came from.
+fn removed_blobs(
+    before: &HashMap<String, ObjectId>,
+    still_there: impl Fn(&str) -> bool,
+) -> Vec<ObjectId> {
+    let mut removed: Vec<ObjectId> =
+        before.iter().filter(|(path, _)| !still_there(path)).map(|(_, id)| *id).collect();
+    removed.sort();
+    removed.dedup();
+    removed
+}
+
+/// Most content of removed files compared against a new path; past it, a rename counts as new.
+const MAX_MOVED_BYTES: usize = 16 << 20;
+
+/// The content of the removed files, one after another: what a new path is compared with, so
+/// that a file renamed (and perhaps edited) in the change does not report the secrets it
+/// already held as added. A new path cannot tell which removed file it came from, so it is
+/// compared with all of them.
+fn moved_content(
+    repo: &gix::Repository,
+    removed: &[ObjectId],
+    options: &GitOptions,
+    sink: &mut impl BlobSink,
+) -> Vec<u8> {
+    let mut moved = Vec::new();
+    for &id in removed {
+        let Some(data) = read_blob(repo, id, options, sink) else { continue };
+        if moved.len() + data.len() > MAX_MOVED_BYTES {
+            break;
+        }
+        moved.extend_from_slice(&data);
+        moved.push(b'\n');
+    }
+    moved
 }
 
 /// Collects directories whose cache-tree entry is valid and equal to `HEAD`'s tree there.
@@ -826,9 +878,12 @@ fn range_changes(
     changes
 }
 
+/// Scans each change for what it added; a new path is compared with `moved`, the content of
+/// the files the change removed.
 fn scan_changes<S: BlobSink>(
     repo: &gix::Repository,
     changes: Vec<Change>,
+    moved: &[u8],
     options: &GitOptions,
     make_sink: &(impl Fn() -> S + Sync),
 ) {
@@ -837,10 +892,10 @@ fn scan_changes<S: BlobSink>(
         || (shared.to_thread_local(), make_sink()),
         |(repo, sink), change| {
             let Some(data) = read_blob(repo, change.new, options, sink) else { return };
-            let old = change
-                .old
-                .and_then(|old| repo.find_object(old).ok().map(|o| o.detach().data))
-                .unwrap_or_default();
+            let old = match change.old {
+                Some(old) => repo.find_object(old).map(|o| o.detach().data).unwrap_or_default(),
+                None => moved.to_vec(),
+            };
             let delta = Delta::between(old, &data);
             let mut once = Some(change.provenance.clone());
             sink.blob_at(&data, &mut || once.take().into_iter().collect(), Some(&delta));
