@@ -548,6 +548,51 @@ fn key_only_in_a_merge_resolution() {
     assert_eq!(places(f), vec![at_blob(&repo, &merged, "conf.ini", BOB, 2, 7)]);
 }
 
+/// `keysweep SUBCOMMAND TARGET -f sarif`, parsed.
+fn sarif_of(subcommand: &str, target: &Path) -> Value {
+    let output = Command::new(BIN)
+        .args([subcommand, target.to_str().expect("utf-8 path")])
+        .args(["-f", "sarif", "--no-progress"])
+        .output()
+        .expect("keysweep runs");
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("SARIF is JSON")
+}
+
+#[test]
+fn sarif_of_history_names_the_commit_and_author_and_shares_the_tree_fingerprint() {
+    let repo = Repo::new();
+    let k = key(69);
+    repo.write("README", "r\n");
+    repo.commit("init");
+    repo.write("deploy/app.env", &format!("region=eu-west-1\nkey = {k}\n"));
+    let added = repo.commit_as(BOB, "add deploy settings");
+
+    let history = sarif_of("git", &repo.path);
+    let results = history["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{history:#}");
+    let result = &results[0];
+    let physical = &result["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], "deploy/app.env");
+    assert_eq!(physical["region"]["startLine"], 2);
+    assert_eq!(physical["region"]["startColumn"], 7);
+    assert_eq!(result["properties"]["commit"], json!(added));
+    assert_eq!(result["properties"]["author"], json!(format!("{} <{}>", BOB.0, BOB.1)));
+    assert_eq!(result["properties"]["date"], json!(repo.date(&added)));
+    assert!(!history.to_string().contains(&k), "the secret is redacted");
+
+    let tree = sarif_of("scan", &repo.path);
+    let tree_result = &tree["runs"][0]["results"][0];
+    assert_eq!(
+        tree_result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "deploy/app.env"
+    );
+    assert_eq!(
+        result["partialFingerprints"], tree_result["partialFingerprints"],
+        "a history finding and a working-tree finding of one secret at one path match"
+    );
+}
+
 #[test]
 fn identical_blob_at_two_paths_is_scanned_once() {
     let repo = Repo::new();
