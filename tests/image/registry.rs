@@ -229,16 +229,16 @@ fn registry_basic_auth() {
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
 
-/// A registry that wants a bearer token: 401 with a `Bearer` challenge, a token at the realm
-/// (for the right basic credentials), then manifests and blobs from a layout for that token.
-struct TokenServer {
+/// A one-thread HTTP server on 127.0.0.1 for registry flows `docker-registry` cannot play: each
+/// connection goes to `handle(stream, port, log)`; stopped (and joined) when dropped.
+struct HttpServer {
     port: u16,
     stop: Arc<AtomicBool>,
     requests: Arc<Mutex<Vec<String>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Drop for TokenServer {
+impl Drop for HttpServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
@@ -247,8 +247,10 @@ impl Drop for TokenServer {
     }
 }
 
-impl TokenServer {
-    fn start(layout: PathBuf, manifest: Vec<u8>) -> TokenServer {
+impl HttpServer {
+    fn start(
+        handle: impl Fn(TcpStream, u16, &Mutex<Vec<String>>) -> std::io::Result<()> + Send + 'static,
+    ) -> HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         listener.set_nonblocking(true).expect("nonblocking");
@@ -260,25 +262,29 @@ impl TokenServer {
             while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let _ = serve(stream, port, &layout, &manifest, &log);
+                        let _ = handle(stream, port, &log);
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
         });
-        TokenServer { port, stop, requests, thread: Some(thread) }
+        HttpServer { port, stop, requests, thread: Some(thread) }
+    }
+
+    /// How many times `path` was asked for (for servers that log bare paths).
+    fn count(&self, path: &str) -> usize {
+        self.requests.lock().expect("log").iter().filter(|p| *p == path).count()
     }
 }
 
-const TOKEN: &str = "tok-123";
+/// A registry that wants a bearer token: 401 with a `Bearer` challenge, a token at the realm
+/// (for the right basic credentials), then manifests and blobs from a layout for that token.
+fn token_server(layout: PathBuf, manifest: Vec<u8>) -> HttpServer {
+    HttpServer::start(move |stream, port, log| serve(stream, port, &layout, &manifest, log))
+}
 
-fn serve(
-    mut stream: TcpStream,
-    port: u16,
-    layout: &Path,
-    manifest: &[u8],
-    log: &Mutex<Vec<String>>,
-) -> std::io::Result<()> {
+/// Reads one request from `stream`: its path and its `Authorization` header.
+fn read_request(stream: &TcpStream) -> std::io::Result<(String, String)> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -296,7 +302,19 @@ fn serve(
             authorization = value.trim().to_string();
         }
     }
-    let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
+    Ok((request.split_whitespace().nth(1).unwrap_or("").to_string(), authorization))
+}
+
+const TOKEN: &str = "tok-123";
+
+fn serve(
+    mut stream: TcpStream,
+    port: u16,
+    layout: &Path,
+    manifest: &[u8],
+    log: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
+    let (path, authorization) = read_request(&stream)?;
     if let Ok(mut log) = log.lock() {
         log.push(format!("{path} auth={authorization}"));
     }
@@ -344,7 +362,7 @@ fn serve(
     )?;
     stream.write_all(&body)?;
     let mut rest = Vec::new();
-    let _ = reader.read_to_end(&mut rest);
+    let _ = stream.read_to_end(&mut rest);
     Ok(())
 }
 
@@ -358,7 +376,7 @@ fn registry_bearer_token_flow() {
     let digest = index["manifests"][0]["digest"].as_str().expect("digest").to_string();
     let manifest = std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).expect("manifest");
     assert_eq!(sha256(&manifest), digest);
-    let server = TokenServer::start(layout, manifest);
+    let server = token_server(layout, manifest);
     let name = format!("127.0.0.1:{}/team/app", server.port);
 
     let run = keysweep(
@@ -394,7 +412,7 @@ fn registry_bearer_token_flow() {
     assert!(run.stderr.contains("token service") && run.stderr.contains("401"), "{}", run.stderr);
 }
 
-/// What a [`Scripted`] registry does with one request.
+/// What a [`scripted`] registry does with one request.
 #[derive(Debug, Clone)]
 enum Reply {
     /// Serve the layout.
@@ -407,54 +425,13 @@ enum Reply {
 
 /// A registry serving one layout as `team/app:latest`, anonymously, that answers the n-th
 /// request (0-based) for each path as `script(path, n)` says.
-struct Scripted {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    requests: Arc<Mutex<Vec<String>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Scripted {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Scripted {
-    fn start(layout: PathBuf, script: fn(&str, usize) -> Reply) -> Scripted {
-        let index: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index"))
-                .expect("json");
-        let digest = index["manifests"][0]["digest"].as_str().expect("digest").to_string();
-        let manifest =
-            std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).expect("manifest");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        listener.set_nonblocking(true).expect("nonblocking");
-        let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (flag, log) = (stop.clone(), requests.clone());
-        let thread = std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let _ = answer(stream, &layout, &manifest, &log, script);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Scripted { port, stop, requests, thread: Some(thread) }
-    }
-
-    /// How many times `path` was asked for.
-    fn count(&self, path: &str) -> usize {
-        self.requests.lock().expect("log").iter().filter(|p| *p == path).count()
-    }
+fn scripted(layout: PathBuf, script: fn(&str, usize) -> Reply) -> HttpServer {
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index"))
+            .expect("json");
+    let digest = index["manifests"][0]["digest"].as_str().expect("digest").to_string();
+    let manifest = std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).expect("manifest");
+    HttpServer::start(move |stream, _, log| answer(stream, &layout, &manifest, log, script))
 }
 
 fn answer(
@@ -464,18 +441,7 @@ fn answer(
     log: &Mutex<Vec<String>>,
     script: fn(&str, usize) -> Reply,
 ) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request = String::new();
-    reader.read_line(&mut request)?;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
+    let (path, _) = read_request(&stream)?;
     let seen = {
         let mut log = log.lock().expect("log");
         log.push(path.clone());
@@ -512,7 +478,7 @@ fn registry_requests_are_retried_with_backoff() {
     let (_, layout, layer) = image_with_secrets(&tmp.path().join("img"), 73);
     // The manifest: 503, then 429 asking for no wait, then served. Every blob: the connection
     // closed unanswered, then 502, then served.
-    let server = Scripted::start(layout.clone(), |path, n| match (path.contains("/blobs/"), n) {
+    let server = scripted(layout.clone(), |path, n| match (path.contains("/blobs/"), n) {
         (false, 0) => Reply::Status(503, ""),
         (false, 1) => Reply::Status(429, "Retry-After: 0\r\n"),
         (true, 0) => Reply::Hang,
@@ -542,7 +508,7 @@ fn registry_requests_are_retried_with_backoff() {
 fn registry_retries_are_bounded() {
     let tmp = temp();
     let (_, layout, _) = image_with_secrets(&tmp.path().join("img"), 74);
-    let server = Scripted::start(layout, |_, _| Reply::Status(503, ""));
+    let server = scripted(layout, |_, _| Reply::Status(503, ""));
     let name = format!("127.0.0.1:{}/team/app", server.port);
     let started = Instant::now();
     let run = keysweep(tmp.path(), &[&name, "--insecure-registry", "-f", "json"]);
@@ -566,9 +532,8 @@ fn registry_retries_are_bounded() {
 fn credential_helpers_are_named_not_ignored() {
     let tmp = temp();
     let (_, layout, _) = image_with_secrets(&tmp.path().join("img"), 75);
-    let server = Scripted::start(layout, |_, _| {
-        Reply::Status(401, "WWW-Authenticate: Basic realm=\"test\"\r\n")
-    });
+    let server =
+        scripted(layout, |_, _| Reply::Status(401, "WWW-Authenticate: Basic realm=\"test\"\r\n"));
     let registry = format!("127.0.0.1:{}", server.port);
     let docker = tmp.path().join("docker");
     std::fs::create_dir(&docker).expect("docker dir");
