@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Benchmark: the pre-commit hook's own run (`keysweep git --staged`) on a repository with
 # 50,000 tracked files and one staged file. Target: under 50 ms. Usage: benches/staged-hook.sh [DIR]
+# KEYSWEEP=PATH times that binary instead of building target/release/keysweep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=${1:-/tmp/keysweep-bench-50k}
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
-cargo build --release --quiet
+if [ -z "${KEYSWEEP:-}" ]; then
+  cargo build --release --quiet
+  KEYSWEEP=$PWD/target/release/keysweep
+fi
 if [ ! -d "$repo/.git" ]; then
   rm -rf "$repo" && mkdir -p "$repo"
   git -C "$repo" init -q -b main
@@ -32,7 +36,7 @@ out="benches/runs/staged-hook-$(date -u +%Y%m%d).md"
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; commit $(git rev-parse --short HEAD)"
   echo '```'
   hyperfine -N -i --warmup 3 --runs 20 \
-    "target/release/keysweep git --staged $repo -q -f json -o /dev/null" \
+    "$KEYSWEEP git --staged $repo -q -f json -o /dev/null" \
     "git -C $repo diff --cached --name-only" 2>&1
   echo '```'
 } | tee "$out"
