@@ -209,9 +209,12 @@ class Doc:
         self.parts.append(text)
         return self
 
-    def expect(self, rule, needle, nth=0, secret_key=None):
-        """Expects `rule` at the `nth` occurrence of `needle`; `secret_key`: the paired secret."""
-        self.expected.append((rule, needle, nth, secret_key))
+    def expect(self, rule, needle, nth=0, secret_key=None, cell=None):
+        """Expects `rule` at the `nth` occurrence of `needle`; `secret_key`: the paired secret.
+
+        `cell`: for a notebook, `(index, text)` of the cell text the finding is reported in;
+        line and column are then counted in that text."""
+        self.expected.append((rule, needle, nth, secret_key, cell))
         return self
 
     def text(self):
@@ -223,11 +226,14 @@ class Doc:
     def labels(self):
         text = self.text()
         out = []
-        for rule, needle, nth, secret_key in self.expected:
+        for rule, needle, nth, secret_key, cell in self.expected:
             label = {"path": self.path, "rule": rule}
-            label.update(position(text, needle, nth, self.path))
+            within = text
+            if cell is not None:
+                label["cell"], within = cell
+            label.update(position(within, needle, nth, self.path))
             if secret_key is not None:
-                at = position(text, secret_key, 0, self.path)
+                at = position(within, secret_key, 0, self.path)
                 label["secret_key_line"] = at["line"]
                 label["secret_key_column"] = at["column"]
             out.append(label)
@@ -913,7 +919,37 @@ server:
         "nbformat_minor": 5,
     }
     d = Doc("positive/notebooks/churn.ipynb").add(json.dumps(nb, indent=1) + "\n")
-    d.expect("aws.access-key-id", k, secret_key=s)
+    # Reported in cell 1's source, at its line and column there.
+    d.expect("aws.access-key-id", k, secret_key=s, cell=(1, "".join(nb["cells"][1]["source"])))
+    docs.append(d)
+
+    # A notebook that printed `os.environ`: the key pair is in a stream output.
+    f = Fakes(901)
+    k, s = f.key_id(), f.secret()
+    printed = [
+        "environ({'HOME': '/home/jovyan',\n",
+        " 'CONDA_DIR': '/opt/conda',\n",
+        f" 'AWS_ACCESS_KEY_ID': '{k}',\n",
+        f" 'AWS_SECRET_ACCESS_KEY': '{s}',\n",
+        " 'AWS_DEFAULT_REGION': 'us-east-1'})\n",
+    ]
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": 1,
+                "id": "a1f3c9d2",
+                "metadata": {},
+                "outputs": [{"name": "stdout", "output_type": "stream", "text": printed}],
+                "source": ["import os\n", "print(os.environ)"],
+            },
+        ],
+        "metadata": {"language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    d = Doc("positive/notebooks/env-dump.ipynb").add(json.dumps(nb, indent=1) + "\n")
+    d.expect("aws.access-key-id", k, secret_key=s, cell=(0, "".join(printed)))
     docs.append(d)
 
     # CI log with an `env` dump (ANSI colours, timestamps), an STS assume-role answer and a
@@ -2067,29 +2103,35 @@ NPM_TOKEN={f.github_broken("np" + "m_")}
 SLACK_BOT_TOKEN=xoxb-your-bot-token
 """))
 
-    # Random 40-character base64 with no AWS context.
+    # Random 40-character base64 with no AWS context: no AWS finding. A value assigned to a
+    # secret name (`client_secret`, `SECRET_KEY`) is a generic secret, so these two files are
+    # positives of generic.secret-assignment (and of nothing else).
     f = Fakes(304)
-    docs.append(Doc("negative/config/app.yaml").add(
+    signing, encryption, client_secret, salt = f.secret(), f.secret(), f.secret(), f.secret()
+    d = Doc("positive/config/app.yaml").add(
         f"""server:
   port: 8443
   session:
-    signing_key: {f.secret()}
-    encryption_key: "{f.secret()}"
+    signing_key: {signing}
+    encryption_key: "{encryption}"
 oauth:
   client_id: web-frontend
-  client_secret: {f.secret()}
+  client_secret: {client_secret}
 cache:
-  etag_salt: {f.secret()}
-"""))
-    docs.append(Doc("negative/src/python/fixtures.py").add(
+  etag_salt: {salt}
+""")
+    docs.append(d.expect("generic.secret-assignment", client_secret))
+    secret_key = f.secret()
+    d = Doc("positive/src/python/fixtures.py").add(
         f'''"""Opaque ids used by the API tests."""
-SECRET_KEY = "{f.secret()}"
+SECRET_KEY = "{secret_key}"
 NONCES = [
     "{f.secret()}",
     "{f.secret()}",
     "{f.secret()}",
 ]
-{PY_FILLER}'''))
+{PY_FILLER}''')
+    docs.append(d.expect("generic.secret-assignment", secret_key))
 
     # Private-key look-alikes: public keys, certificates, truncated documentation.
     f = Fakes(305)
@@ -2200,6 +2242,10 @@ def main():
     for sub in ("positive", "negative"):
         shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
     docs = positives() + negatives()
+    sys.dont_write_bytecode = True  # no __pycache__ inside the scanned corpus
+    import gen_agents
+
+    docs += gen_agents.docs(sys.modules[__name__])
     paths = [d.path for d in docs]
     if len(paths) != len(set(paths)):
         sys.exit("duplicate corpus path")

@@ -174,8 +174,13 @@ PY
   echo "$generator_version" > "$stamp"
 fi
 
-cargo build --release --quiet
-keysweep=target/release/keysweep
+# KEYSWEEP=PATH times that binary instead of building target/release/keysweep.
+if [ -n "${KEYSWEEP:-}" ]; then
+  keysweep=$KEYSWEEP
+else
+  cargo build --release --quiet
+  keysweep=target/release/keysweep
+fi
 
 files=$(find "$tree" -type f | wc -l)
 bytes=$(du -sb "$tree" | cut -f1)

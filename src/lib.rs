@@ -17,8 +17,10 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod decode;
 pub mod enrich;
 pub mod finding;
+pub mod guard;
 pub mod matcher;
 pub mod provenance;
 pub mod redact;

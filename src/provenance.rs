@@ -118,6 +118,31 @@ pub enum Provenance {
         /// The file as given, or `<stdin>`.
         name: String,
     },
+    /// A cell of a Jupyter notebook at `parent`, its source or one of its outputs, scanned as
+    /// its own text: a location's line and column are the cell text's.
+    Notebook {
+        /// Where the notebook is.
+        parent: Box<Provenance>,
+        /// 0-based cell index, as in nbformat.
+        cell: usize,
+        /// 0-based index in the cell's `outputs`; `None` for the cell's source.
+        output: Option<usize>,
+        /// The field read: `source`, `text`, `traceback`, or a `data` MIME type (`text/plain`).
+        field: String,
+        /// Where the secret starts in the notebook file itself: 1-based line and column.
+        file_start: (usize, usize),
+        /// Where the secret ends in the notebook file itself (column one past its end).
+        file_end: (usize, usize),
+    },
+    /// Text decoded from an encoding inside the blob at `parent` (base64, JSON string escapes,
+    /// percent-encoding, quoted-printable): a location's line and column are those of the
+    /// encoded text in the parent.
+    Decoded {
+        /// Where the encoded text is.
+        parent: Box<Provenance>,
+        /// The encodings undone, outermost first: `base64`, `json`, `base64/json/base64`.
+        encoding: String,
+    },
 }
 
 impl Provenance {
@@ -140,6 +165,8 @@ impl Provenance {
                 format!("{}!/{member}", parent.display_path())
             }
             Provenance::Log { name } => name.clone(),
+            Provenance::Notebook { parent, .. } => parent.display_path(),
+            Provenance::Decoded { parent, .. } => parent.display_path(),
         }
     }
 
@@ -164,6 +191,8 @@ impl Provenance {
                 let name = name.replace('\\', "/");
                 name.strip_prefix("./").map_or_else(|| name.clone(), str::to_string)
             }
+            Provenance::Notebook { parent, .. } => parent.relative_path(),
+            Provenance::Decoded { parent, .. } => parent.relative_path(),
         }
     }
 
@@ -173,7 +202,9 @@ impl Provenance {
             Provenance::GitBlob { commit, .. } | Provenance::GitMessage { commit, .. } => {
                 Some(commit)
             }
-            Provenance::Nested { parent, .. } => parent.commit(),
+            Provenance::Nested { parent, .. }
+            | Provenance::Notebook { parent, .. }
+            | Provenance::Decoded { parent, .. } => parent.commit(),
             _ => None,
         }
     }
@@ -190,7 +221,9 @@ impl Provenance {
             Provenance::Staged { .. } => "staged",
             Provenance::ImageFile { .. } => "image",
             Provenance::ImageConfig { .. } => "image-config",
-            Provenance::Nested { parent, .. } => parent.kind(),
+            Provenance::Nested { parent, .. }
+            | Provenance::Notebook { parent, .. }
+            | Provenance::Decoded { parent, .. } => parent.kind(),
             Provenance::Log { .. } => "log",
         }
     }
@@ -201,19 +234,43 @@ impl Provenance {
             Provenance::ImageFile { image, .. } | Provenance::ImageConfig { image, .. } => {
                 Some(image)
             }
-            Provenance::Nested { parent, .. } => parent.image(),
+            Provenance::Nested { parent, .. }
+            | Provenance::Notebook { parent, .. }
+            | Provenance::Decoded { parent, .. } => parent.image(),
             _ => None,
         }
     }
 
-    /// The outermost place: for an archive member, where the top-level archive is; otherwise
-    /// `self`.
+    /// The outermost place: for an archive member, where the top-level archive is (for a
+    /// notebook cell, where the notebook is, or its top-level archive); otherwise `self`.
     pub fn root(&self) -> &Provenance {
         let mut at = self;
-        while let Provenance::Nested { parent, .. } = at {
+        while let Provenance::Nested { parent, .. }
+        | Provenance::Notebook { parent, .. }
+        | Provenance::Decoded { parent, .. } = at
+        {
             at = parent;
         }
         at
+    }
+
+    /// For decoded text: the encodings undone (`base64`, `base64/json/base64`).
+    pub fn decoded(&self) -> Option<&str> {
+        match self {
+            Provenance::Decoded { encoding, .. } => Some(encoding),
+            _ => None,
+        }
+    }
+
+    /// For a notebook cell: `cell 3 source` or `cell 3 output 0`.
+    pub fn notebook_cell(&self) -> Option<String> {
+        match self {
+            Provenance::Notebook { cell, output: None, .. } => Some(format!("cell {cell} source")),
+            Provenance::Notebook { cell, output: Some(output), .. } => {
+                Some(format!("cell {cell} output {output}"))
+            }
+            _ => None,
+        }
     }
 }
 

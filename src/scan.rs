@@ -14,6 +14,9 @@ use std::{
 
 use rayon::prelude::*;
 
+mod decoded;
+mod notebook;
+
 use crate::finding::{self, Finding, Hit, Location, Position};
 use crate::matcher::{Match, Matcher, Scratch, Span};
 use crate::provenance::Provenance;
@@ -197,6 +200,10 @@ pub struct Worker<'a> {
     hits: Vec<Hit>,
     stats: ScanStats,
     archives: ArchiveOptions,
+    /// What the current blob decodes to (reused).
+    view: crate::decode::View,
+    /// Matches in `view`.
+    decoded_matches: Vec<Match>,
 }
 
 impl<'a> Worker<'a> {
@@ -214,6 +221,8 @@ impl<'a> Worker<'a> {
             hits: Vec::new(),
             stats: ScanStats::default(),
             archives: ArchiveOptions::default(),
+            view: crate::decode::View::default(),
+            decoded_matches: Vec::new(),
         }
     }
 
@@ -234,18 +243,24 @@ impl<'a> Worker<'a> {
         if let Some(delta) = delta {
             self.matches.retain(|m| delta.added(data, m.secret.start, m.secret.end));
         }
+        let raw_from = self.hits.len();
+        let mut parents = None;
         if !self.matches.is_empty() {
-            for provenance in provenances() {
+            for provenance in parents.insert(provenances()).iter() {
                 let dropped = finding::hits_in_blob(
                     self.matcher.rules(),
                     data,
-                    &provenance,
+                    provenance,
                     &self.matches,
                     &mut self.hits,
                 );
                 self.stats.suppressed_inline += dropped as u64;
             }
         }
+        let mut parents = || parents.take().unwrap_or_else(&mut *provenances);
+        let mut keep =
+            |at: &std::ops::Range<usize>| delta.is_none_or(|d| d.added(data, at.start, at.end));
+        self.scan_decoded(data, &mut parents, raw_from, &mut keep);
         self.count(data.len());
     }
 
@@ -318,7 +333,7 @@ impl archive::Visit for Members<'_, '_> {
         let delta = self.old.map(|old| old.delta(path, data));
         let parents = self.parents;
         let mut provenances = || parents.iter().map(|p| nested(p, path)).collect();
-        self.worker.scan_one(data, &mut provenances, delta.as_ref());
+        self.worker.scan_text(data, &mut provenances, delta.as_ref());
     }
 
     fn error(&mut self, path: &[String], error: archive::Error) {
@@ -369,7 +384,7 @@ impl BlobSink for Worker<'_> {
         delta: Option<&Delta>,
     ) {
         if !self.archives.enabled() || archive::detect(data).is_none() {
-            return self.scan_one(data, provenances, delta);
+            return self.scan_text(data, provenances, delta);
         }
         // An archive is read through its members, not as bytes: a tar's or stored zip entry's
         // text would otherwise be reported twice, once at a meaningless line of the archive.
@@ -398,18 +413,20 @@ impl LogSink for Worker<'_> {
         self.matcher.scan(window.data, &mut self.scratch, &mut self.matches);
         let reported = window.report_from..window.report_to;
         self.matches.retain(|m| reported.contains(&m.secret.start));
-        if self.matches.is_empty() {
-            return;
-        }
         let before = self.hits.len();
-        let dropped = finding::hits_in_blob(
-            self.matcher.rules(),
-            window.data,
-            provenance,
-            &self.matches,
-            &mut self.hits,
-        );
-        self.stats.suppressed_inline += dropped as u64;
+        if !self.matches.is_empty() {
+            let dropped = finding::hits_in_blob(
+                self.matcher.rules(),
+                window.data,
+                provenance,
+                &self.matches,
+                &mut self.hits,
+            );
+            self.stats.suppressed_inline += dropped as u64;
+        }
+        let mut parents = || vec![provenance.clone()];
+        let mut keep = |at: &std::ops::Range<usize>| reported.contains(&at.start);
+        self.scan_decoded(window.data, &mut parents, before, &mut keep);
         for hit in &mut self.hits[before..] {
             place_in_log(&mut hit.location, window);
         }

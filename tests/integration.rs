@@ -6,16 +6,20 @@
 #[macro_use]
 mod util;
 
+mod agents;
 mod archive;
 mod aws;
 mod bad_input;
 mod blast;
 mod cli;
 mod corpus;
+mod decode;
 mod git;
+mod guard;
 mod image;
 mod log;
 mod moto;
+mod notebook;
 mod owner;
 mod redaction;
 mod report;

@@ -28,7 +28,29 @@ pub enum Command {
     /// List or check the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Agent hook: block a coding agent's file write or shell command that holds a credential
+    /// (reads the hook payload on stdin; exit 2 blocks).
+    #[command(long_about = GUARD_ABOUT)]
+    Guard(GuardArgs),
 }
+
+const GUARD_ABOUT: &str = "\
+Agent hook: read a coding agent's hook payload (JSON) on standard input, scan what the tool call
+would write or run, and block it when it holds a credential.
+
+Claude Code (PreToolUse): Write `content`, Edit `new_string`, MultiEdit `edits[].new_string`,
+NotebookEdit `new_source` and Bash `command` are scanned; other tools are allowed. Findings of
+at least --min-severity block (default high: provider keys and tokens, AWS key ids; the AWS
+documentation example keys and placeholders never match). `keysweep:allow` on a line and the
+allowlist of `.keysweep.toml` in the payload's `cwd` (else the current directory) are honoured.
+
+Exit codes (they follow the agent's hook protocol, not keysweep's usual 0/1/2):
+  0  allow (nothing found; a tool with nothing to scan), or block with
+     --output-format json (the decision is then the JSON on stdout)
+  1  allow, with a warning on stderr: the payload could not be read (fail-open; Claude Code
+     shows exit 1 to the user as a non-blocking hook error)
+  2  block: stderr names the rule, where, the redacted secret and what to do instead; Claude
+     Code feeds it back to the model (a usage error also exits 2)";
 
 /// Options of `git`.
 #[derive(Debug, Args)]
@@ -59,6 +81,8 @@ pub struct GitArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub archives: ArchiveArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
 }
 
 /// Options of `log`.
@@ -76,6 +100,8 @@ pub struct LogArgs {
     /// Worker threads for several FILEs (default: one per core).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
 }
 
 /// How blobs are read (`scan`, `git`, `image`).
@@ -107,6 +133,27 @@ pub struct ArchiveArgs {
     pub max_decompressed_size: u64,
 }
 
+/// Encoded text in every blob (`scan`, `git`, `image`, `log`).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Decoding")]
+pub struct DecodeArgs {
+    /// Decode base64, JSON string escapes, percent-encoding and quoted-printable found in
+    /// blobs, and what they decode to, up to N levels deep; 0 decodes nothing.
+    #[arg(long, value_name = "N", default_value_t = keysweep::decode::DEFAULT_DEPTH)]
+    pub decode_depth: usize,
+    /// Decode nothing (same as `--decode-depth 0`).
+    #[arg(long, conflicts_with = "decode_depth")]
+    pub no_decode: bool,
+}
+
+impl DecodeArgs {
+    /// The options these arguments ask for.
+    pub fn options(&self) -> keysweep::decode::DecodeOptions {
+        let max_depth = if self.no_decode { 0 } else { self.decode_depth };
+        keysweep::decode::DecodeOptions { max_depth }
+    }
+}
+
 /// Options of `image`.
 #[derive(Debug, Args)]
 pub struct ImageArgs {
@@ -133,6 +180,61 @@ pub struct ImageArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub archives: ArchiveArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+/// Options of `guard`.
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// The agent whose hook payload is on stdin.
+    #[arg(long, value_enum, default_value_t = AgentArg::Claude)]
+    pub agent: AgentArg,
+    /// How a block is reported: exit 2 with the reason on stderr, or Claude Code's JSON
+    /// (`permissionDecision: deny`) on stdout with exit 0.
+    #[arg(long, value_enum, default_value_t = GuardFormat::ExitCode)]
+    pub output_format: GuardFormat,
+    /// Block findings of at least this severity.
+    #[arg(long, value_enum, default_value_t = SeverityArg::High)]
+    pub min_severity: SeverityArg,
+    /// Config file with user rules and allowlists (default: `.keysweep.toml` in the payload's
+    /// `cwd`, else in the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// More diagnostics on stderr (-v, -vv). Never prints secrets.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Agents `guard` reads hook payloads of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AgentArg {
+    /// Claude Code PreToolUse hooks.
+    Claude,
+}
+
+/// `guard --output-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GuardFormat {
+    /// Exit 2 and the reason on stderr.
+    ExitCode,
+    /// Claude Code's hookSpecificOutput JSON on stdout, exit 0.
+    Json,
+}
+
+/// `guard --min-severity` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Everything.
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above (adds generic secret assignments, JWTs, session tokens).
+    Medium,
+    /// High and critical.
+    High,
+    /// Critical only.
+    Critical,
 }
 
 /// `keysweep rules ...`
@@ -179,6 +281,8 @@ pub struct ScanArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub archives: ArchiveArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
 }
 
 /// Options every scanning subcommand shares.

@@ -6,6 +6,7 @@
 
 pub mod args;
 mod enrich;
+mod guard;
 mod output;
 
 use std::{
@@ -46,6 +47,8 @@ pub enum Outcome {
     Found,
     /// Nothing was found, and an input failed or the command was misused.
     Failed,
+    /// `guard`: the exit code the agent's hook protocol gives the decision (0 allow, 2 block).
+    Hook(u8),
 }
 
 impl From<Outcome> for ExitCode {
@@ -54,6 +57,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Clean => ExitCode::from(0),
             Outcome::Found => ExitCode::from(1),
             Outcome::Failed => ExitCode::from(2),
+            Outcome::Hook(code) => ExitCode::from(code),
         }
     }
 }
@@ -70,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Image(args) => image(args),
         Command::Rules(RulesCommand::List(args)) => rules_list(&args),
         Command::Rules(RulesCommand::Check(args)) => rules_check(&args),
+        Command::Guard(args) => Ok(guard::guard(&args)),
     }
 }
 
@@ -210,7 +215,10 @@ fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
         threads: args.read.threads,
         scan_binary: args.read.binary,
         exclude: session.allowlist.paths().cloned(),
-        archives: archive_options(&args.archives, args.read.binary),
+        archives: ArchiveOptions {
+            decode: args.decode.options(),
+            ..archive_options(&args.archives, args.read.binary)
+        },
     };
     let result = session
         .run(out, |progress| scan_paths(&session.loaded.matcher, &args.paths, &options, progress));
@@ -239,7 +247,10 @@ fn git(args: GitArgs) -> anyhow::Result<Outcome> {
     let options = git_source::GitOptions {
         max_file_size: args.read.max_file_size,
         scan_binary: args.read.binary,
-        archives: archive_options(&args.archives, args.read.binary),
+        archives: ArchiveOptions {
+            decode: args.decode.options(),
+            ..archive_options(&args.archives, args.read.binary)
+        },
     };
     use_threads(args.read.threads);
     let result = session.run(out, |progress| {
@@ -253,6 +264,7 @@ fn archive_options(args: &ArchiveArgs, scan_binary: bool) -> ArchiveOptions {
         max_depth: args.max_archive_depth,
         max_size: args.max_decompressed_size,
         scan_binary,
+        decode: keysweep::decode::DecodeOptions::default(),
     }
 }
 
@@ -275,6 +287,7 @@ fn log(args: LogArgs) -> anyhow::Result<Outcome> {
         chunk,
         archives: ArchiveOptions {
             max_size: args.max_decompressed_size,
+            decode: args.decode.options(),
             ..ArchiveOptions::default()
         },
     };
@@ -312,7 +325,10 @@ fn image(args: ImageArgs) -> anyhow::Result<Outcome> {
         docker_config: None,
         max_file_size: args.read.max_file_size,
         scan_binary: args.read.binary,
-        archives: archive_options(&args.archives, args.read.binary),
+        archives: ArchiveOptions {
+            decode: args.decode.options(),
+            ..archive_options(&args.archives, args.read.binary)
+        },
     };
     use_threads(args.read.threads);
     let result =

@@ -55,6 +55,7 @@ pub fn accept(rule: &Rule, secret: &[u8], after: &[u8]) -> bool {
         Some(Validator::Jwt) => jwt(&normalized),
         Some(Validator::PrivateKey) => private_key(&normalized) == Some(false),
         Some(Validator::PrivateKeyEncrypted) => private_key(&normalized) == Some(true),
+        Some(Validator::GenericSecret) => generic_secret(&normalized),
     }
 }
 
@@ -202,6 +203,180 @@ pub fn private_key(block: &[u8]) -> Option<bool> {
     Some(encrypted)
 }
 
+/// Prefixes (lowercase) of tokens that a provider rule owns. When that rule turned a value down
+/// (a broken checksum, a test-mode key, a malformed JWT) the generic rule must not report it.
+const PROVIDER_PREFIXES: &[&str] = &[
+    "akia",
+    "asia",
+    "a3t",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "glft-",
+    "glsoat-",
+    "glffct-",
+    "glimt-",
+    "glagent-",
+    "gloas-",
+    "glptt-",
+    "glrt-",
+    "glcbt-",
+    "gr1348941",
+    "sk_test_",
+    "pk_test_",
+    "rk_test_",
+    "sk_live_",
+    "pk_live_",
+    "rk_live_",
+    "whsec_",
+    "xox",
+    "xapp-",
+    "sk-",
+    "aiza",
+    "npm_",
+    "pypi-",
+    "hf_",
+    "api_org_",
+    "dop_v1_",
+    "doo_v1_",
+    "dor_v1_",
+    "dckr_",
+    "sg.",
+    "shpat_",
+    "shpca_",
+    "shppa_",
+    "shpss_",
+    "hrku-",
+    "key-",
+    "eyj",
+    "iqojb3jpz2lux2vj",
+    "fwogzxivyxdze",
+];
+
+/// The `generic-secret` validator: a value assigned to a secret-named variable is a secret
+/// unless it is a reference (`$VAR`, `%VAR%`, `process.env.X`, `self.token`, `vault:...`,
+/// `arn:...`), a file path, a URL without credentials, a UUID, a digest (`sha512-...`, `h1:...`,
+/// a 40-hex git id), a number, date or version, an identifier-like word, a test or truncated
+/// value, or a token a provider rule owns by its prefix. The value's entropy is the rule's
+/// `entropy` field, checked before this.
+pub fn generic_secret(value: &[u8]) -> bool {
+    const REFERENCE_PREFIXES: &[&str] = &[
+        "$",
+        "%",
+        "vault:",
+        "arn:",
+        "env:",
+        "ssm:",
+        "secret:",
+        "secrets:",
+        "secretsmanager:",
+        "ref+",
+        "file:",
+        "keyvault:",
+        "akv:",
+        "gcp:",
+        "op:",
+        "projects/",
+    ];
+    const DIGEST_PREFIXES: &[&str] = &[
+        "sha1-", "sha256-", "sha384-", "sha512-", "sha1:", "sha256:", "sha384:", "sha512:", "md5:",
+        "md5-", "h1:",
+    ];
+    const FILE_EXTENSIONS: &[&str] = &[
+        ".pem",
+        ".key",
+        ".crt",
+        ".cer",
+        ".der",
+        ".p8",
+        ".p12",
+        ".pfx",
+        ".jks",
+        ".keystore",
+        ".json",
+        ".yaml",
+        ".yml",
+        ".toml",
+        ".txt",
+        ".env",
+        ".gpg",
+        ".asc",
+        ".pub",
+        ".conf",
+    ];
+    const TEST_PARTS: &[&str] = &[
+        "test", "mock", "invalid", "notreal", "not-a-", "not_a_", "foobar", "lorem", "1234567",
+        "abcdefg", "qwerty", "...", "***",
+    ];
+    let lower = value.to_ascii_lowercase();
+    let starts = |list: &[&str]| list.iter().any(|p| lower.starts_with(p.as_bytes()));
+    let has = |part: &str| memchr::memmem::find(&lower, part.as_bytes()).is_some();
+    let is_word = |w: &[u8]| {
+        w.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && w.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    // `self.token`, `process.env.X`, `windows_sys::core::PWSTR`, `kms:Decrypt`: an expression,
+    // a type or an action name, not a value.
+    let mut parts = value.split(|&b| b == b'.' || b == b':').filter(|p| !p.is_empty());
+    let dotted_identifier =
+        value.iter().any(|b| b".:".contains(b)) && parts.clone().count() >= 2 && parts.all(is_word);
+    // `CLIENT_TRAFFIC_SECRET_0`, `default_api_key_v2`: a constant's or variable's name.
+    let digits = value.iter().filter(|b| b.is_ascii_digit()).count();
+    let constant_name = is_word(value)
+        && value.contains(&b'_')
+        && digits <= 2
+        && !(value.iter().any(u8::is_ascii_uppercase) && value.iter().any(u8::is_ascii_lowercase));
+    let path = value.starts_with(b"/")
+        || value.starts_with(b"./")
+        || value.starts_with(b"../")
+        || value.starts_with(b"~/")
+        || (value.len() > 2
+            && value[0].is_ascii_alphabetic()
+            && value[1] == b':'
+            && (value[2] == b'\\' || value[2] == b'/'))
+        || FILE_EXTENSIONS.iter().any(|e| lower.ends_with(e.as_bytes()));
+    // A URL is a finding only with `user:password@` in its authority.
+    let plain_url = memchr::memmem::find(&lower, b"://").is_some_and(|at| {
+        let rest = &value[at + 3..];
+        let authority = rest.split(|&b| b == b'/').next().unwrap_or(rest);
+        !(authority.contains(&b'@') && authority.contains(&b':'))
+    });
+    let uuid = value.len() == 36
+        && value.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    // MD5, SHA-1 and SHA-256 digests in hex (checksums, ETags, content ids, confirmation
+    // links): too often not a secret for a rule that knows nothing of the value's issuer.
+    let digest = starts(DIGEST_PREFIXES)
+        || (matches!(value.len(), 32 | 40 | 64) && value.iter().all(u8::is_ascii_hexdigit));
+    let number_like = value.iter().all(|b| b.is_ascii_digit() || b".:-_+/ TZ".contains(b));
+    // Words and constants (`SuperSecretValue`, `DEFAULT_TOKEN`, `bearer-token-name`): letters
+    // only, unless long, unseparated and mixed-case like a random letter token.
+    let letters = value.iter().all(|b| b.is_ascii_alphabetic() || b"_-.".contains(b));
+    let word_like = letters
+        && (value.len() < 24
+            || value.iter().any(|b| b"_-.".contains(b))
+            || !value.iter().any(u8::is_ascii_uppercase)
+            || !value.iter().any(u8::is_ascii_lowercase));
+    !(starts(REFERENCE_PREFIXES)
+        || starts(PROVIDER_PREFIXES)
+        || TEST_PARTS.iter().any(|p| has(p))
+        || dotted_identifier
+        || constant_name
+        || path
+        || plain_url
+        || uuid
+        || digest
+        || number_like
+        || word_like)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +411,39 @@ mod tests {
         let last = token.len() - 1;
         token[last] = if token[last] == b'a' { b'b' } else { b'a' };
         assert!(!github_checksum(&token));
+    }
+
+    #[test]
+    fn generic_secret_values() {
+        for value in
+            ["q7Vt2mRk9xLp4Zs8Wc", "x!2c!3M480fhcS3t*GNbjOOKw*r4", "Kp7Vq3mZ9xT2rW8nL4sYabcdQ"]
+        {
+            assert!(generic_secret(value.as_bytes()), "{value} should be a secret");
+        }
+        for value in [
+            "$DB_PASSWORD",
+            "process.env.API_KEY",
+            "self.client_secret",
+            "vault:secret/data/web",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+            "/run/secrets/db_password",
+            "./certs/client-key.pem",
+            "https://auth.acme.test/oauth/token",
+            "3f2b8c1e-9d4a-4e7b-a1c6-5f8e2d9b0c74",
+            "9c1185a5c5e9fc54612808977ee8f548b2258d31",
+            "3ab95c06fc31ab69106bab81bcdda6a0",
+            "sha512-Vq3mZ9xT2rW8nL4sYKp7",
+            "2026-01-01T00:00:00Z",
+            "SuperSecretValue",
+            "test_key_Vq3mZ9xT2rW8",
+            "ghp_Tr5KtQ2I2o6VdmObt1el3e6ye0zgKD0rWyma",
+            "::windows_sys::core::PWSTR",
+            "kms:Decrypt",
+            "CLIENT_TRAFFIC_SECRET_0",
+        ] {
+            assert!(!generic_secret(value.as_bytes()), "{value} should not be a secret");
+        }
+        assert!(generic_secret(b"https://deploy:Vq3mZ9xT2rW8@git.acme.internal/app.git"));
     }
 
     #[test]

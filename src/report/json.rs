@@ -113,6 +113,13 @@ struct LocationWire<'a> {
     removed_in_layer: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     config_field: Option<&'a str>,
+    /// Notebook cells: the 0-based cell index; `line` and `column` are then the cell text's.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    notebook: Option<NotebookWire<'a>>,
+    /// Decoded text: the encodings undone (`base64`, `json`, `base64/json/base64`); `line`
+    /// and `column` are then the encoded text's in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'a str>,
     line: usize,
     column: usize,
     end_line: usize,
@@ -126,6 +133,36 @@ struct LocationWire<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     codeowners: Option<&'a PathOwners>,
     snippet: String,
+}
+
+/// Where in a notebook a location is.
+#[derive(Serialize)]
+struct NotebookWire<'a> {
+    /// 0-based cell index.
+    cell: usize,
+    /// `source` or `output`.
+    cell_part: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<usize>,
+    /// `source`, `text`, `traceback` or a `data` MIME type.
+    cell_field: &'a str,
+    /// The secret's line and column in the notebook file itself.
+    file_line: usize,
+    file_column: usize,
+}
+
+fn notebook_wire(provenance: &Provenance) -> Option<NotebookWire<'_>> {
+    match provenance {
+        Provenance::Notebook { cell, output, field, file_start, .. } => Some(NotebookWire {
+            cell: *cell,
+            cell_part: if output.is_some() { "output" } else { "source" },
+            output: *output,
+            cell_field: field,
+            file_line: file_start.0,
+            file_column: file_start.1,
+        }),
+        _ => None,
+    }
 }
 
 fn finding_wire<'a>(finding: &'a Finding, show: bool) -> FindingWire<'a> {
@@ -205,6 +242,8 @@ fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
             Provenance::ImageConfig { field, .. } => Some(field),
             _ => None,
         },
+        notebook: notebook_wire(&location.provenance),
+        encoding: location.provenance.decoded(),
         line: location.start.line,
         column: location.start.column,
         end_line: location.end.line,

@@ -107,11 +107,18 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
 fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifResult {
     let relative = location.provenance.relative_path();
     let snippet = ArtifactContent::builder().text(location.snippet_text(show)).build();
+    let (start, end) = match &location.provenance {
+        // A notebook cell: the region is where the secret sits in the .ipynb file itself.
+        Provenance::Notebook { file_start, file_end, .. } => (*file_start, *file_end),
+        _ => {
+            ((location.start.line, location.start.column), (location.end.line, location.end.column))
+        }
+    };
     let region = Region::builder()
-        .start_line(location.start.line as i64)
-        .start_column(location.start.column as i64)
-        .end_line(location.end.line as i64)
-        .end_column(location.end.column as i64)
+        .start_line(start.0 as i64)
+        .start_column(start.1 as i64)
+        .end_line(end.0 as i64)
+        .end_column(end.1 as i64)
         .snippet(snippet)
         .build();
     let artifact =
@@ -142,6 +149,11 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
     }
     enrichment_properties(finding, location, &mut values);
     image_properties(location.provenance.root(), &mut values);
+    notebook_properties(location, &mut values);
+    if let Some(encoding) = location.provenance.decoded() {
+        // The region is the encoded text; this says what it was encoded with.
+        values.insert("encoding".into(), json!(encoding));
+    }
     if let Some(commit) = location.provenance.commit() {
         values.insert("commit".into(), json!(commit.id));
         values.insert("author".into(), json!(format!("{} <{}>", commit.author, commit.email)));
@@ -163,6 +175,19 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
         .partial_fingerprints(fingerprints)
         .properties(properties(values, None))
         .build()
+}
+
+/// The cell of a notebook location, and the line and column in the cell's text.
+fn notebook_properties(location: &FindingLocation, values: &mut BTreeMap<String, Value>) {
+    let Provenance::Notebook { cell, output, field, .. } = &location.provenance else { return };
+    values.insert("cell".into(), json!(cell));
+    values.insert("cellPart".into(), json!(if output.is_some() { "output" } else { "source" }));
+    if let Some(output) = output {
+        values.insert("outputIndex".into(), json!(output));
+    }
+    values.insert("cellField".into(), json!(field));
+    values.insert("lineInCell".into(), json!(location.start.line));
+    values.insert("columnInCell".into(), json!(location.start.column));
 }
 
 /// The image, platform and layer of an image location.

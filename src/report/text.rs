@@ -74,12 +74,24 @@ fn write_finding(
     }
     writeln!(out, "  fingerprint  {}", finding.fingerprint)?;
     for location in &finding.locations {
-        let place = format!(
-            "{}:{}:{}",
-            sanitize(&location.provenance.display_path()),
-            location.start.line,
-            location.start.column
-        );
+        let place = match location.provenance.notebook_cell() {
+            Some(cell) => format!(
+                "{} {cell}, line {}:{}",
+                sanitize(&location.provenance.display_path()),
+                location.start.line,
+                location.start.column
+            ),
+            None => format!(
+                "{}:{}:{}",
+                sanitize(&location.provenance.display_path()),
+                location.start.line,
+                location.start.column
+            ),
+        };
+        let place = match location.provenance.decoded() {
+            Some(encoding) => format!("{place} ({encoding})"),
+            None => place,
+        };
         writeln!(out, "  {}", paint.paint(AnsiColor::Magenta.on_default(), &place))?;
         if let Some(commit) = location.provenance.commit() {
             let by = format!("{} <{}>", commit.author, commit.email);

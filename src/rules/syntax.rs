@@ -123,4 +123,7 @@ pub enum Validator {
     PrivateKey,
     /// A PEM/OpenSSH private key block that is encrypted.
     PrivateKeyEncrypted,
+    /// A value assigned to a secret-named variable: not a reference, path, URL, UUID, hash,
+    /// number, identifier, test value or a provider-prefixed token.
+    GenericSecret,
 }

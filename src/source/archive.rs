@@ -37,6 +37,8 @@ pub struct ArchiveOptions {
     pub max_size: u64,
     /// Scan members that look binary (and are not archives) instead of skipping them.
     pub scan_binary: bool,
+    /// How deep encoded text (base64, JSON escapes...) in every blob and member is decoded.
+    pub decode: crate::decode::DecodeOptions,
 }
 
 impl Default for ArchiveOptions {
@@ -45,6 +47,7 @@ impl Default for ArchiveOptions {
             max_depth: DEFAULT_MAX_DEPTH,
             max_size: DEFAULT_MAX_SIZE,
             scan_binary: false,
+            decode: crate::decode::DecodeOptions::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod git;
 pub mod image;
 pub mod log;
 pub mod mmap;
+pub mod notebook;
 
 use std::fmt;
 

@@ -121,6 +121,17 @@ fn rebase(provenance: &Provenance, root: &Provenance) -> Provenance {
         Provenance::Nested { parent, member } => {
             Provenance::Nested { parent: Box::new(rebase(parent, root)), member: member.clone() }
         }
+        Provenance::Notebook { parent, .. } => {
+            let mut cell = provenance.clone();
+            if let Provenance::Notebook { parent: at, .. } = &mut cell {
+                **at = rebase(parent, root);
+            }
+            cell
+        }
+        Provenance::Decoded { parent, encoding } => Provenance::Decoded {
+            parent: Box::new(rebase(parent, root)),
+            encoding: encoding.clone(),
+        },
         _ => root.clone(),
     }
 }

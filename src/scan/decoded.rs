@@ -1,0 +1,141 @@
+//! Decoded text in the scan: after a blob's raw bytes are matched, what it encodes (base64,
+//! JSON string escapes, percent-encoding, quoted-printable; see [`crate::decode`]) is matched
+//! too, and each secret the raw bytes did not already show is reported at the encoded text's
+//! line and column in the blob, under a [`Provenance::Decoded`].
+//!
+//! A decoded match at the place of a raw match of the same rule is the raw one seen again: it
+//! is dropped, and a pairing only the decoded text showed (a key id and its secret in a
+//! percent-encoded JSON query parameter) is carried over to the raw hit. One at the place of a
+//! raw match of another rule at least as severe is dropped too (the PEM inside a service
+//! account key's escaped `private_key` is that key); a generic raw match does not hide a
+//! provider's key decoded from the value it matched.
+
+use std::ops::Range;
+
+use super::Worker;
+use crate::decode::Located;
+use crate::finding::{self, ALLOW_MARKER, Hit};
+use crate::matcher::{Match, Span};
+use crate::provenance::Provenance;
+
+impl Worker<'_> {
+    /// Matches what `data` decodes to. `self.matches` holds the raw matches of `data` (kept
+    /// ones only) and `self.hits[raw_from..]` their hits; `keep` says whether a secret at a
+    /// span of `data` is reported (a delta, a log window's own part).
+    pub(super) fn scan_decoded(
+        &mut self,
+        data: &[u8],
+        provenances: &mut dyn FnMut() -> Vec<Provenance>,
+        raw_from: usize,
+        keep: &mut dyn FnMut(&Range<usize>) -> bool,
+    ) {
+        let first = self.hits.len();
+        if !self.view.build(data, self.archives.decode) {
+            return;
+        }
+        let mut found = std::mem::take(&mut self.decoded_matches);
+        self.matcher.scan(self.view.text(), &mut self.scratch, &mut found);
+        let rules = self.matcher.rules();
+        let mut accepted: Vec<(Match, Located)> = Vec::new();
+        for m in &found {
+            let Some(at) = self.view.locate(data, m.secret.start..m.secret.end) else { continue };
+            if !keep(&at.span) {
+                continue;
+            }
+            let again = |rule, span: Span| rule == m.rule && overlaps(&at.span, span);
+            let raw = self.matches.iter().any(|r| again(r.rule, r.secret));
+            if raw && m.secret_key.is_none() && m.session_token.is_none() {
+                continue;
+            }
+            // The raw bytes show the secret at this place under another rule at least as
+            // severe (a service account key's escaped PEM): that finding stands for it.
+            let severity = |rule| rules.get(rule).severity();
+            let covered = self.matches.iter().any(|r| {
+                r.rule != m.rule
+                    && overlaps(&at.span, r.secret)
+                    && severity(r.rule) >= severity(m.rule)
+            });
+            if covered {
+                continue;
+            }
+            if accepted.iter().any(|(a, l)| again(a.rule, span_of(&l.span))) {
+                continue;
+            }
+            accepted.push((*m, at));
+        }
+        found.clear();
+        self.decoded_matches = found;
+        if accepted.is_empty() {
+            return;
+        }
+        let parents = provenances();
+        for (m, at) in &accepted {
+            let key_at = m.secret_key.and_then(|s| self.view.locate(data, s.start..s.end));
+            for parent in &parents {
+                let provenance = Provenance::Decoded {
+                    parent: Box::new(parent.clone()),
+                    encoding: at.encoding(),
+                };
+                let mut hits = Vec::new();
+                let dropped =
+                    finding::hits_in_blob(rules, self.view.text(), &provenance, &[*m], &mut hits);
+                self.stats.suppressed_inline += dropped as u64;
+                for mut hit in hits {
+                    if allowed_inline(data, at.span.start) {
+                        self.stats.suppressed_inline += 1;
+                        continue;
+                    }
+                    place(&mut hit, data, at, key_at.as_ref());
+                    if !merge_into_raw(&mut self.hits[raw_from..first], &hit, parent) {
+                        self.hits.push(hit);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn span_of(range: &Range<usize>) -> Span {
+    Span { start: range.start, end: range.end }
+}
+
+fn overlaps(range: &Range<usize>, span: Span) -> bool {
+    range.start < span.end && span.start < range.end
+}
+
+/// The parent line carries `keysweep:allow`.
+fn allowed_inline(data: &[u8], offset: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |i| offset + i);
+    memchr::memmem::find(&data[start..end], ALLOW_MARKER).is_some()
+}
+
+/// Moves a hit found in the view to the encoded text in `data`.
+fn place(hit: &mut Hit, data: &[u8], at: &Located, key_at: Option<&Located>) {
+    let location = &mut hit.location;
+    location.span = span_of(&at.span);
+    location.start = finding::position(data, at.span.start);
+    location.end = finding::position(data, at.span.end);
+    location.secret_key_at = key_at.map(|k| finding::position(data, k.span.start));
+}
+
+/// Folds a decoded hit into the raw hit of the same rule at the same place, carrying over a
+/// pairing; false when there is none.
+fn merge_into_raw(raw_hits: &mut [Hit], hit: &Hit, parent: &Provenance) -> bool {
+    let span = hit.location.span;
+    let same = raw_hits.iter_mut().find(|raw| {
+        raw.rule == hit.rule
+            && raw.location.provenance == *parent
+            && raw.location.span.start < span.end
+            && span.start < raw.location.span.end
+    });
+    let Some(raw) = same else { return false };
+    if raw.secret_key.is_none() && hit.secret_key.is_some() {
+        raw.secret_key.clone_from(&hit.secret_key);
+        raw.location.secret_key_at = hit.location.secret_key_at;
+    }
+    if raw.session_token.is_none() && hit.session_token.is_some() {
+        raw.session_token.clone_from(&hit.session_token);
+    }
+    true
+}

@@ -1,0 +1,176 @@
+//! Jupyter notebooks in the scan: each cell's source and outputs are matched as their own
+//! texts, and the notebook's bytes as a whole too (metadata, anything the cells do not hold).
+//!
+//! Parsing is [`crate::source::notebook`]'s; this module matches and places, for a [`Worker`].
+//! A secret found both in a cell and in the raw bytes of that cell is reported once, at the
+//! cell (a pairing only the raw bytes show, a key id and its secret in two cells, is kept on
+//! the cell's hit). A notebook that does not parse is scanned as plain bytes, with a warning.
+
+use super::Worker;
+use crate::finding::{self, Hit};
+use crate::matcher::{Match, Span};
+use crate::provenance::Provenance;
+use crate::source::{
+    Delta,
+    notebook::{self, Part},
+};
+
+impl Worker<'_> {
+    /// Scans a blob that is not an archive: a notebook through its cells, anything else as
+    /// bytes.
+    pub(super) fn scan_text(
+        &mut self,
+        data: &[u8],
+        provenances: &mut dyn FnMut() -> Vec<Provenance>,
+        delta: Option<&Delta>,
+    ) {
+        if !notebook::detect(data) {
+            return self.scan_one(data, provenances, delta);
+        }
+        match notebook::parse(data) {
+            Ok(Some(parts)) => self.notebook(data, &parts, provenances, delta),
+            Ok(None) => self.scan_one(data, provenances, delta),
+            Err(error) => {
+                let parents = provenances();
+                let name = parents.first().map_or_else(String::new, Provenance::display_path);
+                let cause = std::error::Error::source(&error)
+                    .map(|cause| format!(" ({cause})"))
+                    .unwrap_or_default();
+                log::warn!("{name}: {error}{cause}; scanned as plain text");
+                let mut once = Some(parents);
+                self.scan_one(data, &mut || once.take().unwrap_or_default(), delta);
+            }
+        }
+    }
+
+    /// Matches every part of a parsed notebook, then its raw bytes, and keeps each secret once.
+    fn notebook(
+        &mut self,
+        data: &[u8],
+        parts: &[Part],
+        provenances: &mut dyn FnMut() -> Vec<Provenance>,
+        delta: Option<&Delta>,
+    ) {
+        let matcher = self.matcher;
+        let rules = matcher.rules();
+        let mut matches = std::mem::take(&mut self.matches);
+        let mut parents: Option<Vec<Provenance>> = None;
+        let mut lines: Option<FileLines<'_>> = None;
+        let mut cell_hits: Vec<Hit> = Vec::new();
+        for part in parts {
+            matcher.scan(&part.text, &mut self.scratch, &mut matches);
+            if let Some(delta) = delta {
+                matches.retain(|m| {
+                    let (start, end) = file_span(part, m.secret, data.len());
+                    delta.added(data, start, end)
+                });
+            }
+            if matches.is_empty() {
+                continue;
+            }
+            let lines = lines.get_or_insert_with(|| FileLines::new(data));
+            for parent in parents.get_or_insert_with(&mut *provenances).iter() {
+                let provenance = Provenance::Notebook {
+                    parent: Box::new(parent.clone()),
+                    cell: part.cell,
+                    output: part.output,
+                    field: part.field.clone(),
+                    file_start: (0, 0),
+                    file_end: (0, 0),
+                };
+                let before = cell_hits.len();
+                let dropped =
+                    finding::hits_in_blob(rules, &part.text, &provenance, &matches, &mut cell_hits);
+                self.stats.suppressed_inline += dropped as u64;
+                for hit in &mut cell_hits[before..] {
+                    place_in_file(hit, part, lines);
+                }
+            }
+        }
+        matcher.scan(data, &mut self.scratch, &mut matches);
+        if let Some(delta) = delta {
+            matches.retain(|m| delta.added(data, m.secret.start, m.secret.end));
+        }
+        if !matches.is_empty() {
+            // Raw matches inside a cell's text are the cell's to report; the others (metadata,
+            // attachments) are reported at the notebook's line and column.
+            let (inside, outside): (Vec<Match>, Vec<Match>) = matches
+                .iter()
+                .partition(|m| parts.iter().any(|p| p.extent.contains(&m.secret.start)));
+            let mut raw_hits = Vec::new();
+            for parent in parents.get_or_insert_with(&mut *provenances).iter() {
+                let dropped = finding::hits_in_blob(rules, data, parent, &outside, &mut self.hits);
+                self.stats.suppressed_inline += dropped as u64;
+                finding::hits_in_blob(rules, data, parent, &inside, &mut raw_hits);
+            }
+            for hit in raw_hits {
+                if !merge_into_cell(&mut cell_hits, &hit) {
+                    self.hits.push(hit);
+                }
+            }
+        }
+        self.hits.append(&mut cell_hits);
+        matches.clear();
+        self.matches = matches;
+        self.count(data.len());
+    }
+}
+
+/// Folds a raw hit into a cell hit of the same rule and secret in the same notebook, if there
+/// is one, carrying over a pairing the cell did not see. False when no cell holds it.
+fn merge_into_cell(cell_hits: &mut [Hit], raw: &Hit) -> bool {
+    let same = cell_hits.iter_mut().find(|cell| {
+        cell.rule == raw.rule
+            && cell.secret == raw.secret
+            && matches!(&cell.location.provenance,
+                Provenance::Notebook { parent, .. } if **parent == raw.location.provenance)
+    });
+    let Some(cell) = same else { return false };
+    if cell.secret_key.is_none() && raw.secret_key.is_some() {
+        cell.secret_key.clone_from(&raw.secret_key);
+    }
+    if cell.session_token.is_none() && raw.session_token.is_some() {
+        cell.session_token.clone_from(&raw.session_token);
+    }
+    true
+}
+
+/// The notebook bytes a span of a part's text was read from.
+fn file_span(part: &Part, span: Span, len: usize) -> (usize, usize) {
+    let start = part.raw_offset(span.start).min(len);
+    let end = part.raw_offset(span.end).clamp(start, len);
+    (start, end)
+}
+
+/// Sets where a cell hit's secret is in the notebook file.
+fn place_in_file(hit: &mut Hit, part: &Part, lines: &FileLines<'_>) {
+    let (start, end) = file_span(part, hit.location.span, lines.data.len());
+    if let Provenance::Notebook { file_start, file_end, .. } = &mut hit.location.provenance {
+        *file_start = lines.position(start);
+        *file_end = lines.position(end);
+    }
+}
+
+/// Line starts of the notebook file, for 1-based line and column (code points) of an offset.
+struct FileLines<'d> {
+    data: &'d [u8],
+    starts: Vec<usize>,
+}
+
+impl<'d> FileLines<'d> {
+    fn new(data: &'d [u8]) -> FileLines<'d> {
+        let starts =
+            std::iter::once(0).chain(memchr::memchr_iter(b'\n', data).map(|i| i + 1)).collect();
+        FileLines { data, starts }
+    }
+
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.data.len());
+        let line = self.starts.partition_point(|&start| start <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let text = &self.data[start..offset];
+        let text =
+            if start == 0 { text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text) } else { text };
+        (line, String::from_utf8_lossy(text).chars().count() + 1)
+    }
+}
