@@ -6,13 +6,11 @@
 //! Columns of a secret inside a base64 value point at the first base64 character holding its
 //! bits: decoded byte `n` starts at character `n / 3 * 4 + n % 3` of the value.
 
-use std::{path::Path, process::Command};
-
 use base64::Engine as _;
 use serde_json::Value;
 
 use crate::util::{
-    ACCOUNT, Fakes, Scan, TestCommand, percent_encode, position, position_of_offset,
+    ACCOUNT, Fakes, Scan, TestCommand, git, percent_encode, position, position_of_offset,
 };
 
 const KEY_RULE: &str = "aws.access-key-id";
@@ -263,21 +261,6 @@ scantest!(decode_text_and_sarif_name_the_encoding_at_the_encoded_text, |dir, cmd
     );
     assert_eq!(result["properties"]["encoding"], "base64");
 });
-
-fn git(repo: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(repo)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Ann")
-        .env("GIT_AUTHOR_EMAIL", "ann@example.org")
-        .env("GIT_COMMITTER_NAME", "Ann")
-        .env("GIT_COMMITTER_EMAIL", "ann@example.org")
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 scantest!(decode_in_git_history_and_logs, |dir, cmd| {
     let (content, column) = three_deep();

@@ -4,11 +4,9 @@
 //! the notebook file's own line; a malformed notebook scanned as plain text; and the same
 //! notebook from git history.
 
-use std::{path::Path, process::Command};
-
 use serde_json::{Value, json};
 
-use crate::util::{ACCOUNT, Fakes, Scan, TestCommand, TestDir, position};
+use crate::util::{ACCOUNT, Fakes, Scan, TestCommand, TestDir, git, position};
 
 const KEY_RULE: &str = "aws.access-key-id";
 
@@ -268,18 +266,3 @@ scantest!(notebook_committed_to_git_is_reported_at_its_cell, |dir, cmd| {
     let in_file = position(&nb, &key);
     assert_eq!((location["file_line"].as_u64(), location["file_column"].as_u64()), pos(in_file));
 });
-
-fn git(repo: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(repo)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Ann")
-        .env("GIT_AUTHOR_EMAIL", "ann@example.org")
-        .env("GIT_COMMITTER_NAME", "Ann")
-        .env("GIT_COMMITTER_EMAIL", "ann@example.org")
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
