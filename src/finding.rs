@@ -185,8 +185,8 @@ pub fn position(hay: &[u8], offset: usize) -> Position {
 /// One exception: an AWS key id found paired with different secret access keys (or session
 /// tokens) in different places is one finding per credential, so that each pair is verified and
 /// reported on its own (a stale or mistyped secret next to the working one). Its locations
-/// without a pairing go to the first credential's finding. Split findings share the key id's
-/// fingerprint. Hits are taken in location order, so "first" is the same in every run whatever
+/// without a pairing go to the first credential's finding. Split findings are fingerprinted by
+/// key id and secret. Hits are taken in location order, so "first" is the same in every run whatever
 /// order the threads found them in.
 pub fn group(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Finding> {
     hits.sort_by(|a, b| {
@@ -209,6 +209,20 @@ pub fn group(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Finding> {
             entry.session_token = hit.session_token;
         }
         entry.locations.push(hit.location);
+    }
+    // A key id seen with several secrets is several credentials: each gets a fingerprint of
+    // its own (key id and secret), so a baseline of one does not hide the others.
+    for credentials in by_secret.values_mut().filter(|c| c.len() > 1) {
+        for finding in credentials.iter_mut() {
+            if let Some(key) = &finding.secret_key {
+                finding.fingerprint = credential_fingerprint(
+                    &finding.rule_id,
+                    &finding.secret,
+                    key,
+                    finding.session_token.as_ref(),
+                );
+            }
+        }
     }
     let mut findings: Vec<Finding> = by_secret.into_values().flatten().collect();
     for finding in &mut findings {
@@ -275,6 +289,21 @@ pub fn fingerprint(rule_id: &str, secret: &Secret) -> String {
     hasher.update([0]);
     hasher.update(secret.expose().as_bytes());
     hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fingerprint of one credential of a key id found with several secrets.
+fn credential_fingerprint(
+    rule_id: &str,
+    key_id: &Secret,
+    secret_key: &Secret,
+    session_token: Option<&Secret>,
+) -> String {
+    let mut parts = key_id.expose().to_string();
+    for part in std::iter::once(secret_key).chain(session_token) {
+        parts.push('\0');
+        parts.push_str(part.expose());
+    }
+    fingerprint(rule_id, &Secret::new(parts.as_bytes()))
 }
 
 /// Byte bounds of the line holding `offset` (without its terminator).
@@ -455,7 +484,9 @@ mod tests {
         assert_eq!(paths(by_key(&wrong)), ["a.ini", "b.ini", "d.ini"]);
         assert_eq!(paths(by_key(&right)), ["c.ini"]);
         assert!(findings.iter().all(|f| f.severity == Severity::Critical));
-        assert_eq!(findings[0].fingerprint, findings[1].fingerprint, "the key id's fingerprint");
+        assert_ne!(findings[0].fingerprint, findings[1].fingerprint, "one per credential");
+        let id = Secret::new(b"AKIAQYLPMN5HFIQEXAMQ");
+        assert_ne!(findings[0].fingerprint, fingerprint("aws.access-key-id", &id));
 
         // The same pair twice, and a pair with and without its token, stay one finding.
         let hits = vec![
@@ -471,6 +502,8 @@ mod tests {
             key_hit(&rules, "a.ini", 1, Some(&right), Some("TOKEN1")),
             key_hit(&rules, "b.ini", 1, Some(&right), Some("TOKEN2")),
         ];
-        assert_eq!(group(&rules, hits).len(), 2);
+        let findings = group(&rules, hits);
+        assert_eq!(findings.len(), 2);
+        assert_ne!(findings[0].fingerprint, findings[1].fingerprint);
     }
 }
