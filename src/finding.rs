@@ -128,6 +128,21 @@ impl Finding {
     }
 }
 
+impl Hit {
+    /// Takes the pairing (secret access key, session token) `other` saw and this hit did not;
+    /// true when it took a secret access key.
+    pub(crate) fn adopt_pairing(&mut self, other: &Hit) -> bool {
+        let took_key = self.secret_key.is_none() && other.secret_key.is_some();
+        if took_key {
+            self.secret_key.clone_from(&other.secret_key);
+        }
+        if self.session_token.is_none() && other.session_token.is_some() {
+            self.session_token.clone_from(&other.session_token);
+        }
+        took_key
+    }
+}
+
 /// Builds hits from one blob's matches. Matches on a line carrying [`ALLOW_MARKER`] are
 /// dropped; the number dropped is returned.
 pub fn hits_in_blob(
@@ -149,8 +164,7 @@ pub fn hits_in_blob(
         all.extend(m.session_token.map(|s| (s, secret_of(s, None))));
     }
     for m in matches {
-        let (line_start, line_end) = line_bounds(hay, m.secret.start);
-        if memchr::memmem::find(&hay[line_start..line_end], ALLOW_MARKER).is_some() {
+        if allowed_inline(hay, m.secret.start) {
             suppressed += 1;
             continue;
         }
@@ -173,6 +187,12 @@ pub fn hits_in_blob(
         });
     }
     suppressed
+}
+
+/// True when the line holding byte `offset` of `hay` carries [`ALLOW_MARKER`].
+pub(crate) fn allowed_inline(hay: &[u8], offset: usize) -> bool {
+    let (line_start, line_end) = line_bounds(hay, offset);
+    memchr::memmem::find(&hay[line_start..line_end], ALLOW_MARKER).is_some()
 }
 
 /// The 1-based line and column of byte `offset` of `hay`, as a location gives them.
@@ -317,14 +337,14 @@ fn line_bounds(hay: &[u8], offset: usize) -> (usize, usize) {
 /// Turns offsets into line/column, counting forward from the previous query when it can, so
 /// that many matches on one 200 MB line cost one pass, not one pass each.
 #[derive(Default)]
-struct LineIndex {
+pub(crate) struct LineIndex {
     offset: usize,
     line: usize,
     column: usize,
 }
 
 impl LineIndex {
-    fn position(&mut self, hay: &[u8], offset: usize) -> Position {
+    pub(crate) fn position(&mut self, hay: &[u8], offset: usize) -> Position {
         if offset < self.offset || self.line == 0 {
             *self = LineIndex { offset: 0, line: 1, column: 1 };
         }

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use super::Worker;
 use crate::decode::Located;
-use crate::finding::{self, ALLOW_MARKER, Hit};
+use crate::finding::{self, Hit};
 use crate::matcher::{Match, Span};
 use crate::provenance::Provenance;
 
@@ -81,7 +81,7 @@ impl Worker<'_> {
                     finding::hits_in_blob(rules, self.view.text(), &provenance, &[*m], &mut hits);
                 self.stats.suppressed_inline += dropped as u64;
                 for mut hit in hits {
-                    if allowed_inline(data, at.span.start) {
+                    if finding::allowed_inline(data, at.span.start) {
                         self.stats.suppressed_inline += 1;
                         continue;
                     }
@@ -101,13 +101,6 @@ fn span_of(range: &Range<usize>) -> Span {
 
 fn overlaps(range: &Range<usize>, span: Span) -> bool {
     range.start < span.end && span.start < range.end
-}
-
-/// The parent line carries `keysweep:allow`.
-fn allowed_inline(data: &[u8], offset: usize) -> bool {
-    let start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |i| offset + i);
-    memchr::memmem::find(&data[start..end], ALLOW_MARKER).is_some()
 }
 
 /// Moves a hit found in the view to the encoded text in `data`.
@@ -130,12 +123,8 @@ fn merge_into_raw(raw_hits: &mut [Hit], hit: &Hit, parent: &Provenance) -> bool 
             && span.start < raw.location.span.end
     });
     let Some(raw) = same else { return false };
-    if raw.secret_key.is_none() && hit.secret_key.is_some() {
-        raw.secret_key.clone_from(&hit.secret_key);
+    if raw.adopt_pairing(hit) {
         raw.location.secret_key_at = hit.location.secret_key_at;
-    }
-    if raw.session_token.is_none() && hit.session_token.is_some() {
-        raw.session_token.clone_from(&hit.session_token);
     }
     true
 }

@@ -7,7 +7,7 @@
 //! the cell's hit). A notebook that does not parse is scanned as plain bytes, with a warning.
 
 use super::Worker;
-use crate::finding::{self, Hit};
+use crate::finding::{self, Hit, LineIndex};
 use crate::matcher::{Match, Span};
 use crate::provenance::Provenance;
 use crate::source::{
@@ -55,7 +55,8 @@ impl Worker<'_> {
         let rules = matcher.rules();
         let mut matches = std::mem::take(&mut self.matches);
         let mut parents: Option<Vec<Provenance>> = None;
-        let mut lines: Option<FileLines<'_>> = None;
+        // Parts come in file order, so one index counts forward through the file.
+        let mut lines = LineIndex::default();
         let mut cell_hits: Vec<Hit> = Vec::new();
         for part in parts {
             matcher.scan(&part.text, &mut self.scratch, &mut matches);
@@ -68,7 +69,6 @@ impl Worker<'_> {
             if matches.is_empty() {
                 continue;
             }
-            let lines = lines.get_or_insert_with(|| FileLines::new(data));
             for parent in parents.get_or_insert_with(&mut *provenances).iter() {
                 let provenance = Provenance::Notebook {
                     parent: Box::new(parent.clone()),
@@ -83,7 +83,7 @@ impl Worker<'_> {
                     finding::hits_in_blob(rules, &part.text, &provenance, &matches, &mut cell_hits);
                 self.stats.suppressed_inline += dropped as u64;
                 for hit in &mut cell_hits[before..] {
-                    place_in_file(hit, part, lines);
+                    place_in_file(hit, part, data, &mut lines);
                 }
             }
         }
@@ -126,12 +126,8 @@ fn merge_into_cell(cell_hits: &mut [Hit], raw: &Hit) -> bool {
                 Provenance::Notebook { parent, .. } if **parent == raw.location.provenance)
     });
     let Some(cell) = same else { return false };
-    if cell.secret_key.is_none() && raw.secret_key.is_some() {
-        cell.secret_key.clone_from(&raw.secret_key);
-    }
-    if cell.session_token.is_none() && raw.session_token.is_some() {
-        cell.session_token.clone_from(&raw.session_token);
-    }
+    // The raw hit's secret-key position is in the file, not the cell: only the values move.
+    cell.adopt_pairing(raw);
     true
 }
 
@@ -142,35 +138,12 @@ fn file_span(part: &Part, span: Span, len: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// Sets where a cell hit's secret is in the notebook file.
-fn place_in_file(hit: &mut Hit, part: &Part, lines: &FileLines<'_>) {
-    let (start, end) = file_span(part, hit.location.span, lines.data.len());
+/// Sets where a cell hit's secret is in the notebook file `data`.
+fn place_in_file(hit: &mut Hit, part: &Part, data: &[u8], lines: &mut LineIndex) {
+    let (start, end) = file_span(part, hit.location.span, data.len());
     if let Provenance::Notebook { file_start, file_end, .. } = &mut hit.location.provenance {
-        *file_start = lines.position(start);
-        *file_end = lines.position(end);
-    }
-}
-
-/// Line starts of the notebook file, for 1-based line and column (code points) of an offset.
-struct FileLines<'d> {
-    data: &'d [u8],
-    starts: Vec<usize>,
-}
-
-impl<'d> FileLines<'d> {
-    fn new(data: &'d [u8]) -> FileLines<'d> {
-        let starts =
-            std::iter::once(0).chain(memchr::memchr_iter(b'\n', data).map(|i| i + 1)).collect();
-        FileLines { data, starts }
-    }
-
-    fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.data.len());
-        let line = self.starts.partition_point(|&start| start <= offset).max(1);
-        let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let text = &self.data[start..offset];
-        let text =
-            if start == 0 { text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text) } else { text };
-        (line, String::from_utf8_lossy(text).chars().count() + 1)
+        let (start, end) = (lines.position(data, start), lines.position(data, end));
+        *file_start = (start.line, start.column);
+        *file_end = (end.line, end.column);
     }
 }
