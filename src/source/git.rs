@@ -25,7 +25,8 @@ use gix::objs::{CommitRef, TagRef, TreeRefIter};
 use rayon::prelude::*;
 
 use super::{
-    BlobSink, Delta, InputError, Skip, archive::ArchiveOptions, skip_as_binary, utf16_to_utf8,
+    BlobSink, Delta, InputError, OldContent, Skip, archive::ArchiveOptions, skip_as_binary,
+    utf16_to_utf8,
 };
 use crate::provenance::{Commit, Provenance, rfc3339};
 
@@ -799,7 +800,7 @@ fn moved_content(
     removed: &[ObjectId],
     options: &GitOptions,
     sink: &mut impl BlobSink,
-) -> Vec<u8> {
+) -> OldContent {
     let mut moved = Vec::new();
     for &id in removed {
         let Some(data) = read_blob(repo, id, options, sink) else { continue };
@@ -809,7 +810,7 @@ fn moved_content(
         moved.extend_from_slice(&data);
         moved.push(b'\n');
     }
-    moved
+    OldContent::new(moved)
 }
 
 /// Collects directories whose cache-tree entry is valid and equal to `HEAD`'s tree there.
@@ -879,11 +880,11 @@ fn range_changes(
 }
 
 /// Scans each change for what it added; a new path is compared with `moved`, the content of
-/// the files the change removed.
+/// the files the change removed (its lines counted once for all of them).
 fn scan_changes<S: BlobSink>(
     repo: &gix::Repository,
     changes: Vec<Change>,
-    moved: &[u8],
+    moved: &OldContent,
     options: &GitOptions,
     make_sink: &(impl Fn() -> S + Sync),
 ) {
@@ -892,11 +893,13 @@ fn scan_changes<S: BlobSink>(
         || (shared.to_thread_local(), make_sink()),
         |(repo, sink), change| {
             let Some(data) = read_blob(repo, change.new, options, sink) else { return };
-            let old = match change.old {
-                Some(old) => repo.find_object(old).map(|o| o.detach().data).unwrap_or_default(),
-                None => moved.to_vec(),
+            let delta = match change.old {
+                Some(old) => Delta::between(
+                    repo.find_object(old).map(|o| o.detach().data).unwrap_or_default(),
+                    &data,
+                ),
+                None => Delta::against(moved, &data),
             };
-            let delta = Delta::between(old, &data);
             let mut once = Some(change.provenance.clone());
             sink.blob_at(&data, &mut || once.take().into_iter().collect(), Some(&delta));
         },

@@ -12,7 +12,7 @@ pub mod log;
 pub mod mmap;
 pub mod notebook;
 
-use std::fmt;
+use std::{collections::HashMap, fmt, sync::Arc};
 
 use serde::Serialize;
 
@@ -35,31 +35,54 @@ pub enum Skip {
 pub struct Delta {
     /// Byte ranges of lines in the new content that the old content does not have.
     pub added: Vec<(usize, usize)>,
-    /// The old content (empty for a new file).
-    pub old: Vec<u8>,
+    /// The old content (empty for a new file); shared when many files compare with one.
+    pub old: Arc<[u8]>,
+}
+
+/// An old content with its lines counted, built once for all the files compared with it (the
+/// removed files a renamed one may have come from).
+#[derive(Debug, Clone, Default)]
+pub struct OldContent {
+    bytes: Arc<[u8]>,
+    /// Occurrences of each line, by hash (a 64-bit collision would at worst hide one line).
+    lines: HashMap<u64, usize>,
+}
+
+impl OldContent {
+    /// Counts the lines of `bytes`.
+    pub fn new(bytes: Vec<u8>) -> OldContent {
+        let mut lines = HashMap::new();
+        for line in bytes.split(|&b| b == b'\n') {
+            *lines.entry(line_hash(line)).or_default() += 1;
+        }
+        OldContent { bytes: bytes.into(), lines }
+    }
 }
 
 impl Delta {
     /// Compares two versions line by line: a line of `new` is added unless `old` has the same
     /// line (counted, so a duplicated line is added once more).
     pub fn between(old: Vec<u8>, new: &[u8]) -> Delta {
-        let mut old_lines: std::collections::HashMap<&[u8], usize> =
-            std::collections::HashMap::new();
-        for line in old.split(|&b| b == b'\n') {
-            *old_lines.entry(trim_cr(line)).or_default() += 1;
-        }
+        Delta::against(&OldContent::new(old), new)
+    }
+
+    /// [`Delta::between`] with the old content's lines already counted.
+    pub fn against(old: &OldContent, new: &[u8]) -> Delta {
+        let mut used: HashMap<u64, usize> = HashMap::new();
         let mut added = Vec::new();
         let mut start = 0;
         for line in new.split(|&b| b == b'\n') {
             let end = start + line.len();
-            match old_lines.get_mut(trim_cr(line)) {
-                Some(count) if *count > 0 => *count -= 1,
-                _ => added.push((start, end)),
+            let hash = line_hash(line);
+            let seen = used.entry(hash).or_default();
+            if old.lines.get(&hash).is_some_and(|&count| count > *seen) {
+                *seen += 1;
+            } else {
+                added.push((start, end));
             }
             start = end + 1;
         }
-        drop(old_lines);
-        Delta { added, old }
+        Delta { added, old: old.bytes.clone() }
     }
 
     /// True when a secret at `span` of the new content was added: it lies on an added line and
@@ -68,6 +91,14 @@ impl Delta {
         let on_added_line = self.added.iter().any(|&(a, b)| start >= a && start <= b);
         on_added_line && memchr::memmem::find(&self.old, &new[start..end]).is_none()
     }
+}
+
+/// A line's hash, without its carriage return; the same in every process of a run.
+fn line_hash(line: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    trim_cr(line).hash(&mut hasher);
+    hasher.finish()
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
