@@ -201,29 +201,19 @@ pub fn form_encode(value: &str) -> String {
     out
 }
 
-/// Decodes `%XX` escapes (and `+` as space when `plus` is set).
+/// Decodes `%XX` escapes (and `+` as space when `plus` is set), with the scan's percent
+/// decoder.
 pub fn percent_decode(value: &str, plus: bool) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' if plus => out.push(b' '),
-            b => out.push(b),
+    let input = value.as_bytes();
+    let mut out = Vec::with_capacity(input.len());
+    crate::decode::percent::walk(input, &mut |at, bytes| {
+        // Escapes (and a lone `%`) come at a `%`; a `+` is a space only where it was written.
+        if plus && input[at] != b'%' {
+            out.extend(bytes.iter().map(|&b| if b == b'+' { b' ' } else { b }));
+        } else {
+            out.extend_from_slice(bytes);
         }
-        i += 1;
-    }
+    });
     String::from_utf8_lossy(&out).into_owned()
 }
 
