@@ -204,6 +204,8 @@ pub struct Worker<'a> {
     view: crate::decode::View,
     /// Matches in `view`.
     decoded_matches: Vec<Match>,
+    /// The blob being scanned is program source (see [`crate::decode::Base64Scope`]).
+    program_source: bool,
 }
 
 impl<'a> Worker<'a> {
@@ -223,6 +225,7 @@ impl<'a> Worker<'a> {
             archives: ArchiveOptions::default(),
             view: crate::decode::View::default(),
             decoded_matches: Vec::new(),
+            program_source: false,
         }
     }
 
@@ -377,6 +380,26 @@ impl OldMembers {
 }
 
 impl BlobSink for Worker<'_> {
+    fn blob_named(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        provenances: &mut dyn FnMut() -> Vec<Provenance>,
+        delta: Option<&Delta>,
+    ) {
+        self.program_source = crate::decode::is_program_source(name);
+        self.blob_at(data, provenances, delta);
+        self.program_source = false;
+    }
+
+    fn blob(&mut self, data: &[u8], provenance: Provenance) {
+        self.program_source = matches!(&provenance, Provenance::File { path, .. }
+            if crate::decode::is_program_source(path));
+        let mut once = Some(provenance);
+        self.blob_at(data, &mut || once.take().into_iter().collect(), None);
+        self.program_source = false;
+    }
+
     fn blob_at(
         &mut self,
         data: &[u8],

@@ -328,3 +328,40 @@ scantest!(decode_quoted_printable_mail_body, |dir, cmd| {
     let want = at(PAT_RULE, "mail/token.eml", position(&content, head), Some("qp"));
     assert_eq!(locations(&scan), vec![want]);
 });
+
+scantest!(decode_program_source_near_keywords_and_everything_else_whole, |dir, cmd| {
+    let user = "ci:";
+    let encoded = b64(format!("{user}{}", pat()));
+    // In code: decoded on a line holding a rule keyword (`secret`), not on a line without one
+    // unless --decode-all-source; in YAML, decoded on any line.
+    let code = format!("import requests\n\nBASIC = \"{encoded}\"\nclient_secret = \"{encoded}\"\n");
+    let yaml = format!("deploy:\n  basic: \"{encoded}\"\n");
+    dir.create("app/client.py", &code);
+    dir.create("deploy/values.yaml", &yaml);
+    let (line, column) = position(&code, &format!("client_secret = \"{encoded}"));
+    let keyword_line = (line, column + "client_secret = \"".len() + b64_column(user.len()));
+    let (line, column) = position(&code, &format!("BASIC = \"{encoded}"));
+    let plain_line = (line, column + "BASIC = \"".len() + b64_column(user.len()));
+    let (line, column) = position(&yaml, &encoded);
+    let in_yaml = (line, column + b64_column(user.len()));
+    let scan = cmd.scan_json(["."]);
+    scan.out.assert_code(1);
+    assert_eq!(
+        locations(&scan),
+        vec![
+            at(PAT_RULE, "app/client.py", keyword_line, Some("base64")),
+            at(PAT_RULE, "deploy/values.yaml", in_yaml, Some("base64")),
+        ]
+    );
+    let mut all = TestCommand::new();
+    all.current_dir(dir.path());
+    let scan = all.scan_json(["--decode-all-source", "."]);
+    assert_eq!(
+        locations(&scan),
+        vec![
+            at(PAT_RULE, "app/client.py", plain_line, Some("base64")),
+            at(PAT_RULE, "app/client.py", keyword_line, Some("base64")),
+            at(PAT_RULE, "deploy/values.yaml", in_yaml, Some("base64")),
+        ]
+    );
+});

@@ -144,13 +144,18 @@ pub struct DecodeArgs {
     /// Decode nothing (same as `--decode-depth 0`).
     #[arg(long, conflicts_with = "decode_depth")]
     pub no_decode: bool,
+    /// In program source (`.py`, `.js`, `.go`, `.java`, `.rs`... by extension), decode every
+    /// line, not only lines that hold a rule keyword (`secret`, `password`, `AWS_`...).
+    /// Other files are always decoded whole. Costs about a fifth more on a source tree.
+    #[arg(long, conflicts_with = "no_decode")]
+    pub decode_all_source: bool,
 }
 
 impl DecodeArgs {
     /// The options these arguments ask for.
     pub fn options(&self) -> keysweep::decode::DecodeOptions {
         let max_depth = if self.no_decode { 0 } else { self.decode_depth };
-        keysweep::decode::DecodeOptions { max_depth }
+        keysweep::decode::DecodeOptions { max_depth, source_everywhere: self.decode_all_source }
     }
 }
 

@@ -31,17 +31,19 @@ const CONTEXT: usize = 64;
 /// Longest piece of one line decoded around an escape (a minified file is one line).
 const MAX_WINDOW: usize = 64 * 1024;
 
-/// How deep to decode.
+/// How deep and where to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeOptions {
     /// Levels of decoding: 1 decodes what the blob holds, 2 also what that decoded to...; 0 is
     /// off.
     pub max_depth: usize,
+    /// Decode program source whole, not only the lines near rule keywords (see [`Scope`]).
+    pub source_everywhere: bool,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { max_depth: DEFAULT_DEPTH }
+        DecodeOptions { max_depth: DEFAULT_DEPTH, source_everywhere: false }
     }
 }
 
@@ -131,8 +133,82 @@ impl Decoded {
     }
 }
 
+/// Where a blob's encoded text is looked for.
+///
+/// Looking means classifying every byte, which on program source cost a quarter of the
+/// matcher's time (runs of 20 identifier characters, backslashes and `%` are everywhere in
+/// code) for a rare find: an encoded credential in code nearly always sits on a line that
+/// names it (`secret`, `password`, `AWS_...`, `postgres://`), where a rule keyword is. Other
+/// files (manifests, configs, notebooks, logs, transcripts) hold encoded values under
+/// arbitrary names, so they are searched whole.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// The whole blob.
+    Everywhere,
+    /// Only the lines holding these offsets (rule keywords, in any order), and the line after
+    /// each.
+    Near(&'a [usize]),
+}
+
+/// Whether `name` (a path) is program source by its extension: code in a language, not
+/// configuration, data or documentation (YAML, JSON, `.env`, Markdown... are not).
+pub fn is_program_source(name: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "c", "cc", "cjs", "clj", "cpp", "cs", "cxx", "dart", "erl", "ex", "exs", "fs", "go",
+        "groovy", "h", "hh", "hpp", "hs", "java", "jl", "js", "jsx", "kt", "kts", "lua", "m",
+        "mjs", "ml", "mm", "php", "pl", "pm", "py", "r", "rb", "rs", "scala", "svelte", "swift",
+        "ts", "tsx", "vue", "zig",
+    ];
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let Some((stem, extension)) = file.rsplit_once('.') else { return false };
+    !stem.is_empty() && EXTENSIONS.iter().any(|e| extension.eq_ignore_ascii_case(e))
+}
+
 /// Runs every decoder over `data` (one level), until `found` returns false.
 pub fn decode(data: &[u8], found: &mut dyn FnMut(Decoded) -> bool) {
+    decode_in(data, Scope::Everywhere, found);
+}
+
+/// [`decode`], looking only in `scope`.
+pub fn decode_in(data: &[u8], scope: Scope, found: &mut dyn FnMut(Decoded) -> bool) {
+    let offsets = match scope {
+        Scope::Everywhere => return decode_all(data, found),
+        Scope::Near(offsets) => offsets,
+    };
+    let mut lines: Vec<Range<usize>> = offsets
+        .iter()
+        .filter(|&&at| at < data.len())
+        .map(|&at| {
+            let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+            start..line_end(data, line_end(data, at) + 1)
+        })
+        .collect();
+    lines.sort_unstable_by_key(|r| (r.start, r.end));
+    let mut covered = 0;
+    for line in lines {
+        let start = line.start.max(covered);
+        if start >= line.end {
+            continue;
+        }
+        covered = line.end;
+        let mut more = true;
+        decode_all(&data[start..line.end], &mut |d| {
+            more = found(d.at(start));
+            more
+        });
+        if !more {
+            return;
+        }
+    }
+}
+
+/// One past the end of the line at `at` (its line feed included), or `data.len()`.
+fn line_end(data: &[u8], at: usize) -> usize {
+    let at = at.min(data.len());
+    memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i + 1)
+}
+
+fn decode_all(data: &[u8], found: &mut dyn FnMut(Decoded) -> bool) {
     let mut more = true;
     let mut go = |d: Decoded| {
         more = more && found(d);
@@ -146,9 +222,9 @@ pub fn decode(data: &[u8], found: &mut dyn FnMut(Decoded) -> bool) {
 
 /// Collects what `data` decodes to, while the total stays within `left` bytes (which it
 /// lowers).
-fn collect(data: &[u8], left: &mut usize) -> Vec<Decoded> {
+fn collect(data: &[u8], scope: Scope, left: &mut usize) -> Vec<Decoded> {
     let mut found = Vec::new();
-    decode(data, &mut |d| {
+    decode_in(data, scope, &mut |d| {
         let Some(rest) = left.checked_sub(d.text.len() + CONTEXT + 1) else {
             log::debug!("decode: the blob's budget is spent");
             return false;
@@ -222,8 +298,9 @@ impl View {
         len.clamp(1 << 20, 64 << 20)
     }
 
-    /// Decodes `data`; false when nothing decoded (then [`View::text`] is empty).
-    pub fn build(&mut self, data: &[u8], options: DecodeOptions) -> bool {
+    /// Decodes `data`, looking for base64 runs in `scope` (what `data` decodes to is searched
+    /// whole); false when nothing decoded (then [`View::text`] is empty).
+    pub fn build(&mut self, data: &[u8], options: DecodeOptions, scope: Scope) -> bool {
         self.text.clear();
         self.entries.clear();
         self.seen.clear();
@@ -232,7 +309,7 @@ impl View {
         }
         let budget = View::budget(data.len());
         let mut left = budget;
-        let found = collect(data, &mut left);
+        let found = collect(data, scope, &mut left);
         for d in &found {
             if matches!(d.encoding, Encoding::Base64 | Encoding::Base64Url) {
                 self.seen.insert(self.hasher.hash_one(&data[d.range.clone()]));
@@ -247,7 +324,7 @@ impl View {
             }
             for index in level_start..level_end {
                 let text = self.entries[index].text.clone();
-                let mut found = collect(&self.text[text], &mut left);
+                let mut found = collect(&self.text[text], Scope::Everywhere, &mut left);
                 found.retain(|d| {
                     !matches!(d.encoding, Encoding::Base64 | Encoding::Base64Url)
                         || !self.seen.contains(
@@ -371,7 +448,7 @@ mod tests {
         let encoded = b64(format!("user:{secret}").as_bytes());
         let data = format!("{{\"auths\": {{\"r\": {{\"auth\": \"{encoded}\"}}}}}}\n");
         let mut view = View::default();
-        assert!(view.build(data.as_bytes(), DecodeOptions::default()));
+        assert!(view.build(data.as_bytes(), DecodeOptions::default(), Scope::Everywhere));
         let text = String::from_utf8_lossy(view.text()).into_owned();
         assert!(text.starts_with("{\"auths\": {\"r\": {\"auth\": \"user:ghp_"), "{text}");
         let located = view.locate(data.as_bytes(), find(&view, secret)).expect("located");
@@ -394,15 +471,55 @@ mod tests {
             format!("{{\"cfg\": \"{{\\\"auth\\\": \\\"{}\\\"}}\"}}", inner.replace('/', "\\/"));
         let data = format!("blob: {}\n", b64(json.as_bytes()));
         let mut view = View::default();
-        view.build(data.as_bytes(), DecodeOptions::default());
+        view.build(data.as_bytes(), DecodeOptions::default(), Scope::Everywhere);
         let located = view.locate(data.as_bytes(), find(&view, token)).expect("located");
         assert_eq!(located.encoding(), "base64/json/base64");
         assert!(located.span.start >= 6 && located.span.end < data.len(), "{located:?}");
         let mut shallow = View::default();
-        shallow.build(data.as_bytes(), DecodeOptions { max_depth: 2 });
+        shallow.build(
+            data.as_bytes(),
+            DecodeOptions { max_depth: 2, ..DecodeOptions::default() },
+            Scope::Everywhere,
+        );
         assert!(memchr::memmem::find(shallow.text(), token.as_bytes()).is_none());
         let mut off = View::default();
-        assert!(!off.build(data.as_bytes(), DecodeOptions { max_depth: 0 }));
+        assert!(!off.build(
+            data.as_bytes(),
+            DecodeOptions { max_depth: 0, ..DecodeOptions::default() },
+            Scope::Everywhere
+        ));
+    }
+
+    #[test]
+    fn near_keywords_only_the_lines_holding_them_and_the_next_are_decoded() {
+        let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
+        let encoded = b64(format!("x-access-token:{token}").as_bytes());
+        let data =
+            format!("a = \"{encoded}\"\nsecret = (\n  \"{encoded}\"\n)\nb = \"{encoded}\"\n");
+        let keyword = data.find("secret").expect("keyword");
+        let mut starts = Vec::new();
+        decode_in(data.as_bytes(), Scope::Near(&[keyword, data.len() + 5]), &mut |d| {
+            starts.push(d.range.start);
+            true
+        });
+        let second = data.match_indices(&encoded).nth(1).expect("second").0;
+        assert_eq!(starts, vec![second]);
+        let mut all = 0;
+        decode_in(data.as_bytes(), Scope::Everywhere, &mut |_| {
+            all += 1;
+            true
+        });
+        assert_eq!(all, 3);
+    }
+
+    #[test]
+    fn program_source_is_told_by_extension() {
+        for code in ["src/main.rs", "app.PY", "a/b/index.js", "C:\\x\\Main.java", "x.tsx"] {
+            assert!(is_program_source(code), "{code}");
+        }
+        for other in ["k8s/secret.yaml", ".env", "config.json", "README.md", "Makefile", ".py"] {
+            assert!(!is_program_source(other), "{other}");
+        }
     }
 
     #[test]

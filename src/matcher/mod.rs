@@ -69,8 +69,17 @@ pub struct Match {
 pub struct Scratch {
     caches: Vec<Option<(meta::Cache, Captures)>>,
     windows: Vec<(RuleIdx, usize, usize)>,
+    keyword_offsets: Vec<usize>,
     lowercase: Vec<u8>,
     aws: aws::Scratch,
+}
+
+impl Scratch {
+    /// Where the last [`Matcher::scan`] found a rule keyword (confirmed by a rule or not), in
+    /// no particular order: the places worth decoding where decoding everything costs too much.
+    pub fn keyword_offsets(&self) -> &[usize] {
+        &self.keyword_offsets
+    }
 }
 
 /// A compiled, immutable matcher over a [`RuleSet`]. Cheap to share across threads.
@@ -120,8 +129,11 @@ impl Matcher {
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
         out.clear();
         scratch.windows.clear();
+        scratch.keyword_offsets.clear();
         let windows = &mut scratch.windows;
+        let offsets = &mut scratch.keyword_offsets;
         self.keywords.for_each(hay, &mut scratch.lowercase, |keyword, start, end| {
+            offsets.push(start);
             for &idx in &self.keyword_rules[keyword] {
                 let rule = self.rules.get(idx);
                 let from = start.saturating_sub(rule.window_before);

@@ -13,7 +13,7 @@
 use std::ops::Range;
 
 use super::Worker;
-use crate::decode::Located;
+use crate::decode::{Located, Scope};
 use crate::finding::{self, Hit};
 use crate::matcher::{Match, Span};
 use crate::provenance::Provenance;
@@ -30,7 +30,11 @@ impl Worker<'_> {
         keep: &mut dyn FnMut(&Range<usize>) -> bool,
     ) {
         let first = self.hits.len();
-        if !self.view.build(data, self.archives.decode) {
+        let scope = match self.program_source && !self.archives.decode.source_everywhere {
+            true => Scope::Near(self.scratch.keyword_offsets()),
+            false => Scope::Everywhere,
+        };
+        if !self.view.build(data, self.archives.decode, scope) {
             return;
         }
         let mut found = std::mem::take(&mut self.decoded_matches);

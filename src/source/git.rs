@@ -708,7 +708,10 @@ fn scan_inventory<S: BlobSink>(
                     })
                     .collect()
             };
-            sink.blob_at(&data, &mut provenances, None);
+            match places.first() {
+                Some(place) => sink.blob_named(&place.path, &data, &mut provenances, None),
+                None => sink.blob_at(&data, &mut provenances, None),
+            }
         },
     );
 }
@@ -900,8 +903,9 @@ fn scan_changes<S: BlobSink>(
                 ),
                 None => Delta::against(moved, &data),
             };
+            let name = change.provenance.display_path();
             let mut once = Some(change.provenance.clone());
-            sink.blob_at(&data, &mut || once.take().into_iter().collect(), Some(&delta));
+            sink.blob_named(&name, &data, &mut || once.take().into_iter().collect(), Some(&delta));
         },
     );
 }

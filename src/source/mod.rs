@@ -116,6 +116,18 @@ pub trait BlobSink: Send {
         provenances: &mut dyn FnMut() -> Vec<Provenance>,
         delta: Option<&Delta>,
     );
+    /// [`BlobSink::blob_at`] for a blob whose (first) path is `name`: a sink may treat kinds
+    /// of files differently (program source is decoded more cheaply).
+    fn blob_named(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        provenances: &mut dyn FnMut() -> Vec<Provenance>,
+        delta: Option<&Delta>,
+    ) {
+        let _ = name;
+        self.blob_at(data, provenances, delta);
+    }
     /// A blob to scan, from one place.
     fn blob(&mut self, data: &[u8], provenance: Provenance) {
         let mut once = Some(provenance);
