@@ -17,6 +17,7 @@ mod decode;
 mod git;
 mod guard;
 mod image;
+mod listing;
 mod log;
 mod moto;
 mod notebook;
