@@ -14,6 +14,7 @@ mod blast;
 mod cli;
 mod corpus;
 mod decode;
+mod examples;
 mod git;
 mod guard;
 mod image;
