@@ -331,3 +331,48 @@ fn api_url_with_credentials_is_refused() {
          supported; pass a token"
     );
 }
+
+#[test]
+fn redirect_on_the_api_origin_is_followed_with_the_token_and_elsewhere_is_an_error() {
+    let token = token(6);
+    let urls = github_urls("renamed", 3);
+    let forge = MockForge::start(json!({
+        "token": token,
+        "routes": [
+            {"path": "/orgs/old-name/repos", "status": 301,
+             "headers": {"Location": "{origin}/organizations/42/repos?per_page=100&type=all&page=1"},
+             "body": {"message": "Moved Permanently"}},
+            {"path": "/organizations/42/repos",
+             "pages": {"urls": urls, "field": "clone_url", "paging": "link"}},
+            {"path": "/groups/moved/projects", "status": 302,
+             "headers": {"Location": "https://gitlab.invalid/api/v4/groups/moved/projects"}},
+        ],
+    }));
+    let listed =
+        listing::github_org_repos(&forge.origin, "old-name", Some(&token)).expect("listed");
+    assert_eq!(listed, sorted(urls));
+    let seen: Vec<(String, Value, Value)> = forge
+        .requests()
+        .iter()
+        .map(|r| (text(&r["path"]), r["status"].clone(), r["authorization"]["valid"].clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("/orgs/old-name/repos", 301), ("/organizations/42/repos", 200)].map(|(path, status)| (
+            path.to_string(),
+            json!(status),
+            json!(true)
+        ))
+    );
+    let error = listing::gitlab_group_repos(&forge.origin, "moved", Some(&token))
+        .expect_err("redirect off the origin");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "GitLab group \"moved\": {o}/groups/moved/projects?include_subgroups=true&per_page=100&\
+             page=1: the redirect https://gitlab.invalid/api/v4/groups/moved/projects is not on \
+             the API's origin {o}; not followed",
+            o = forge.origin
+        )
+    );
+}

@@ -17,9 +17,9 @@
 //!
 //! The token goes only to the API's own origin (scheme, host and port of `api_base`): a next
 //! page or a redirect elsewhere is an error, not a silent stop, so a partial list never passes
-//! for a whole one. The token never appears in an error or a log line. Rate limits are not
-//! waited out: a wait of a few seconds is retried, a longer one is an error naming the time
-//! the limit resets. The HTTP side lives in [`rest`](self) (private).
+//! for a whole one. The token never appears in an error or a log line. Long rate limits are
+//! not waited out: a wait of up to 3 s is slept through (twice at most), a longer one is an
+//! error naming the time the limit resets. The HTTP side lives in the private `rest` module.
 
 mod rest;
 

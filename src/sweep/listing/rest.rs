@@ -207,24 +207,19 @@ impl Client {
     }
 
     fn request(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
-        let request = self.agent.get(url);
-        match (self.forge, &self.token) {
-            (Forge::GitHub, token) => {
-                let request = request
-                    .header("Accept", "application/vnd.github+json")
-                    .header("X-GitHub-Api-Version", "2022-11-28");
-                match token {
-                    Some(token) => request.header("Authorization", format!("Bearer {token}")),
-                    None => request,
-                }
+        let mut request = self.agent.get(url);
+        request = match self.forge {
+            Forge::GitHub => request
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28"),
+            Forge::GitLab => request.header("Accept", "application/json"),
+        };
+        match (&self.token, self.forge) {
+            (Some(token), Forge::GitHub) => {
+                request.header("Authorization", format!("Bearer {token}"))
             }
-            (Forge::GitLab, token) => {
-                let request = request.header("Accept", "application/json");
-                match token {
-                    Some(token) => request.header("PRIVATE-TOKEN", token),
-                    None => request,
-                }
-            }
+            (Some(token), Forge::GitLab) => request.header("PRIVATE-TOKEN", token),
+            (None, _) => request,
         }
     }
 
