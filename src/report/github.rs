@@ -66,6 +66,9 @@ fn message(finding: &Finding, location: &Location, show: bool) -> String {
     if let Some(key) = &finding.secret_key {
         text.push_str(&format!(" paired with secret access key {}", key.render(show)));
     }
+    if let Some(token) = &finding.session_token {
+        text.push_str(&format!(" and session token {}", token.render(show)));
+    }
     text.push_str(&format!(" ({})", finding.severity.as_str()));
     let file = annotated_file(&location.provenance);
     // Where the annotation cannot point: a commit message (which names its commit), an image,

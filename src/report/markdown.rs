@@ -66,7 +66,8 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
     Ok(())
 }
 
-/// One table row: rule, severity, `file:line`, commit, redacted secret, verification.
+/// One table row: rule, severity, `file:line`, commit, the redacted secret (with the paired
+/// secret access key and session token of an AWS key), verification.
 fn row(finding: &Finding, location: &Location, show: bool) -> String {
     let ((line, _), _) = file_region(location);
     let place = format!("{}:{line}", location.provenance.display_path());
@@ -77,6 +78,9 @@ fn row(finding: &Finding, location: &Location, show: bool) -> String {
     let mut secret = code(&finding.secret.render(show));
     if let Some(key) = &finding.secret_key {
         secret.push_str(&format!(" + secret key {}", code(&key.render(show))));
+    }
+    if let Some(token) = &finding.session_token {
+        secret.push_str(&format!(" + session token {}", code(&token.render(show))));
     }
     format!(
         "| {} {} | {} | {} | {commit} | {secret} | {} |",
