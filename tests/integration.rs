@@ -6,6 +6,7 @@
 #[macro_use]
 mod util;
 
+mod action;
 mod agents;
 mod archive;
 mod aws;
