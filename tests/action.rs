@@ -14,6 +14,7 @@ use std::{
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
+use crate::moto::Moto;
 use crate::util::{ACCOUNT, Fakes, TestDir, git, position, redacted};
 
 const AWS_RULE: &str = "aws.access-key-id";
@@ -61,10 +62,10 @@ fn commit(repo: &Path, message: &str, day: u32) {
 }
 
 /// `main`: a base commit that already holds an AWS key pair (not the pull request's: must not be
-/// reported). `feature`: one commit adds an AWS key pair, one a GitHub token, one removes the
-/// base's key file. Then `main` moves on with a token of its own (not the pull request's
-/// either), and GitHub's merge commit `refs/pull/7/merge` is made.
-fn pull_request(dir: &TestDir) -> PullRequest {
+/// reported). `feature`: one commit adds an AWS key pair (`aws`, else a generated one), one a
+/// GitHub token, one removes the base's key file. Then `main` moves on with a token of its own
+/// (not the pull request's either), and GitHub's merge commit `refs/pull/7/merge` is made.
+fn pull_request(dir: &TestDir, aws: Option<(String, String)>) -> PullRequest {
     let mut fakes = Fakes::new(0xac7);
     let origin = dir.join("origin");
     std::fs::create_dir_all(&origin).expect("mkdir origin");
@@ -83,7 +84,7 @@ fn pull_request(dir: &TestDir) -> PullRequest {
     commit(&origin, "A: service with its key", 1);
 
     git(&origin, &["checkout", "-q", "-b", "feature"]);
-    let (key_id, secret) = (fakes.key_id("AKIA", ACCOUNT), fakes.secret());
+    let (key_id, secret) = aws.unwrap_or_else(|| (fakes.key_id("AKIA", ACCOUNT), fakes.secret()));
     let aws_env = format!(
         "# deploy credentials\nAWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n"
     );
@@ -126,14 +127,26 @@ fn pull_request(dir: &TestDir) -> PullRequest {
 
 /// A clone as actions/checkout makes one for a pull request: only the merge commit, depth 1.
 fn checkout(dir: &TestDir, pr: &PullRequest, name: &str) -> PathBuf {
+    checkout_commit(dir, pr, &pr.merge, "refs/remotes/pull/7/merge", name)
+}
+
+/// A clone as actions/checkout makes one (default `fetch-depth: 1`): `commit` fetched alone
+/// into `tracking`, and checked out.
+fn checkout_commit(
+    dir: &TestDir,
+    pr: &PullRequest,
+    commit: &str,
+    tracking: &str,
+    name: &str,
+) -> PathBuf {
     let workspace = dir.join(name);
     std::fs::create_dir_all(&workspace).expect("mkdir workspace");
     let url = format!("file://{}", pr.origin.display());
-    let refspec = format!("+{}:refs/remotes/pull/7/merge", pr.merge);
+    let refspec = format!("+{commit}:{tracking}");
     git(&workspace, &["init", "-q"]);
     git(&workspace, &["remote", "add", "origin", &url]);
     git(&workspace, &["fetch", "-q", "--no-tags", "--depth=1", "origin", &refspec]);
-    git(&workspace, &["checkout", "-q", "--detach", &pr.merge]);
+    git(&workspace, &["checkout", "-q", "--detach", commit]);
     workspace
 }
 
@@ -200,8 +213,36 @@ fn keysweep_bin() -> PathBuf {
         .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_keysweep")), PathBuf::from)
 }
 
-/// Runs the action on `workspace` for `event`, with a fresh runner temp directory `temp`.
+/// A `push` payload for `ref` from `before` to `after`.
+fn push_event(git_ref: &str, before: &str, after: &str) -> Value {
+    json!({
+        "ref": git_ref,
+        "before": before,
+        "after": after,
+        "created": before.bytes().all(|b| b == b'0'),
+        "deleted": false,
+        "forced": false,
+        "head_commit": {"id": after},
+        "repository": {"full_name": "acme/service", "default_branch": "main"},
+        "pusher": {"name": "ann"},
+    })
+}
+
+/// Runs the action on `workspace` for a `pull_request` event, with a fresh runner temp
+/// directory `temp`.
 fn run_action(dir: &TestDir, workspace: &Path, event: &Value, temp: &str, inputs: &[&str]) -> Run {
+    run_action_on(dir, workspace, "pull_request", event, temp, inputs)
+}
+
+/// Runs the action on `workspace` for an event named `event_name`.
+fn run_action_on(
+    dir: &TestDir,
+    workspace: &Path,
+    event_name: &str,
+    event: &Value,
+    temp: &str,
+    inputs: &[&str],
+) -> Run {
     let runner_temp = dir.join(temp);
     std::fs::create_dir_all(&runner_temp).expect("mkdir runner temp");
     let event_path = runner_temp.join("event.json");
@@ -214,13 +255,13 @@ fn run_action(dir: &TestDir, workspace: &Path, event: &Value, temp: &str, inputs
         .arg(manifest)
         .arg(&result_path)
         .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_NAME", event_name)
         .env("GITHUB_EVENT_PATH", &event_path)
         .env("GITHUB_WORKSPACE", workspace)
         .env("GITHUB_REPOSITORY", "acme/service")
         .env("GITHUB_ACTION_REPOSITORY", "")
         .env("GITHUB_SHA", rev(workspace, "HEAD"))
-        .env("GITHUB_REF", "refs/pull/7/merge")
+        .env("GITHUB_REF", event["ref"].as_str().unwrap_or("refs/pull/7/merge"))
         .env("GITHUB_SERVER_URL", "https://github.com")
         .env("RUNNER_TEMP", &runner_temp)
         .env("RUNNER_OS", "Linux")
@@ -276,7 +317,7 @@ fn assert_outcome(run: &Run, status: &str, findings: &str, sarif: &str) {
 #[test]
 fn pull_request_scans_only_its_commits() {
     let dir = TestDir::new();
-    let pr = pull_request(&dir);
+    let pr = pull_request(&dir, None);
     let workspace = checkout(&dir, &pr, "ws-any");
     let event = pull_request_event(&pr);
     let run = run_action(&dir, &workspace, &event, "temp-any", &["fail-on=any"]);
@@ -446,7 +487,7 @@ fn pull_request_scans_only_its_commits() {
 #[test]
 fn fail_on_decides_the_job() {
     let dir = TestDir::new();
-    let pr = pull_request(&dir);
+    let pr = pull_request(&dir, None);
     let event = pull_request_event(&pr);
     for (fail_on, status) in [("none", "success"), ("live", "success"), ("any", "failure")] {
         let workspace = checkout(&dir, &pr, &format!("ws-{fail_on}"));
@@ -470,7 +511,7 @@ fn fail_on_decides_the_job() {
 #[test]
 fn sarif_file_input_and_a_clean_pull_request() {
     let dir = TestDir::new();
-    let pr = pull_request(&dir);
+    let pr = pull_request(&dir, None);
     // A pull request whose head is its base: nothing to report, every input read.
     let mut event = pull_request_event(&pr);
     event["pull_request"]["head"]["sha"] = json!(pr.base);
@@ -538,4 +579,95 @@ fn readme_shows_the_example_workflow() {
         std::fs::read_to_string(manifest.join("examples/github-workflow.yml")).expect("example");
     let readme = std::fs::read_to_string(manifest.join("README.md")).expect("README");
     assert!(readme.contains(&format!("```yaml\n{example}```\n")), "README lacks the example");
+}
+
+#[test]
+fn push_scans_the_pushed_commits_and_a_new_branch_what_main_lacks() {
+    let dir = TestDir::new();
+    let pr = pull_request(&dir, None);
+    let rules = |run: &Run| -> Vec<String> {
+        let sarif = run.result["outputs"]["sarif-file"].as_str().expect("sarif-file").to_string();
+        let sarif: Value =
+            serde_json::from_str(&std::fs::read_to_string(sarif).expect("SARIF")).expect("JSON");
+        sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["ruleId"].as_str().expect("ruleId").to_string())
+            .collect()
+    };
+
+    // A push of two commits onto `feature` (the token, then the removal): only the token.
+    let tracking = "refs/remotes/origin/feature";
+    let workspace = checkout_commit(&dir, &pr, &pr.head, tracking, "ws-push");
+    let event = push_event("refs/heads/feature", &pr.aws_commit, &pr.head);
+    let run = run_action_on(&dir, &workspace, "push", &event, "temp-push", &["fail-on=none"]);
+    assert_eq!(
+        run.file("range", "output"),
+        format!("mode=push\nrange={}..{}\n", pr.aws_commit, pr.head),
+        "{}",
+        run.logs()
+    );
+    assert_eq!(run.result["outputs"]["findings"], "1", "{}", run.logs());
+    assert_eq!(rules(&run), [PAT_RULE]);
+
+    // The first push of the new branch: the commits `main` lacks, not main's own secrets.
+    let workspace = checkout_commit(&dir, &pr, &pr.head, tracking, "ws-new");
+    let zero = "0".repeat(40);
+    let event = push_event("refs/heads/feature", &zero, &pr.head);
+    let run = run_action_on(&dir, &workspace, "push", &event, "temp-new", &["fail-on=none"]);
+    assert_eq!(
+        run.file("range", "output"),
+        format!("mode=push\nrange=refs/remotes/origin/main..{}\n", pr.head),
+        "{}",
+        run.logs()
+    );
+    assert_eq!(run.result["outputs"]["findings"], "2", "{}", run.logs());
+    assert_eq!(rules(&run), [AWS_RULE, PAT_RULE]);
+
+    // The first push of the default branch itself: the whole history, unshallowed (main's
+    // two secrets; the pull request is not on main).
+    let workspace = checkout_commit(&dir, &pr, &pr.base, "refs/remotes/origin/main", "ws-main");
+    let event = push_event("refs/heads/main", &zero, &pr.base);
+    let run = run_action_on(&dir, &workspace, "push", &event, "temp-main", &["fail-on=none"]);
+    assert_eq!(run.file("range", "output"), "mode=push\nrange=\n", "{}", run.logs());
+    assert_eq!(rev(&workspace, "--is-shallow-repository"), "false");
+    assert_eq!(run.result["outputs"]["findings"], "2", "{}", run.logs());
+    assert_eq!(rules(&run), [AWS_RULE, PAT_RULE]);
+}
+
+#[test]
+fn fail_on_live_fails_for_a_key_sts_says_is_live() {
+    let moto = Moto::start(3);
+    let world_dir = TestDir::new();
+    let reader = moto.populate(world_dir.path()).user("reader");
+    let dir = TestDir::new();
+    let pr = pull_request(&dir, Some((reader.key_id.clone(), reader.secret.clone())));
+    let event = pull_request_event(&pr);
+    let args = format!("args=--sts-endpoint {}", moto.endpoint());
+    let inputs = ["verify=true", "fail-on=live", args.as_str()];
+    let workspace = checkout(&dir, &pr, "ws");
+    let run = run_action(&dir, &workspace, &event, "temp", &inputs);
+    let sarif = dir.join("temp/keysweep/keysweep.sarif").display().to_string();
+
+    assert_eq!(run.result["status"], "failure", "{}\nmoto:\n{}", run.logs(), moto.log());
+    assert_eq!(
+        run.result["outputs"],
+        json!({"findings": "2", "live": "1", "sarif-file": sarif}),
+        "{}",
+        run.logs()
+    );
+    let gate = std::fs::read_to_string(run.result["steps"][5]["stdout"].as_str().expect("log"))
+        .expect("log");
+    assert_eq!(gate, "::error title=keysweep::1 live key(s) found (fail-on: live)\n");
+    let summary = run.file("scan", "summary");
+    let verification: Vec<&str> = summary
+        .lines()
+        .skip_while(|l| !l.starts_with("| ---"))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.trim_end_matches(" |").rsplit(" | ").next().expect("last cell"))
+        .collect();
+    let live = format!("live as {}", reader.arn);
+    assert_eq!(verification, [live.as_str(), "not verified"], "{summary}");
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers the action's step scripts share (sourced, not run).
 
 # Appends `name=value` to the step's outputs. Values are single lines here; a newline would let

@@ -52,13 +52,13 @@ reach_merge_base() {
     git fetch --no-tags --quiet --deepen="$deepen" origin "$@"
   done
   git merge-base "$base" "$head" >/dev/null 2>&1 || ! is_shallow \
-    || git fetch --no-tags --quiet --unshallow origin
+    || git fetch --no-tags --quiet --unshallow origin "$@"
 }
 
 mode=${INPUT_MODE:-}
 if [[ -z $mode ]]; then
   case ${GITHUB_EVENT_NAME:-} in
-    pull_request | pull_request_target) mode=pr ;;
+    pull_request | pull_request_target) mode="pr" ;;
     push) mode=push ;;
     *) mode=full ;;
   esac
@@ -102,7 +102,7 @@ case $mode in
 esac
 
 if [[ -z $range ]] && is_shallow; then
-  git fetch --no-tags --quiet --unshallow origin \
+  git fetch --no-tags --quiet --unshallow origin "$(git rev-parse HEAD)" \
     || warning "cannot unshallow the clone: only the fetched history is scanned (use fetch-depth: 0)"
 fi
 
