@@ -15,6 +15,7 @@ mod blast;
 mod cli;
 mod corpus;
 mod decode;
+mod extra_reports;
 mod git;
 mod guard;
 mod image;
