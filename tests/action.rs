@@ -470,6 +470,10 @@ fn pull_request_scans_only_its_commits() {
     }
 }
 
+/// The range step's warning for `fail-on: live` without `verify: true`.
+const LIVE_WITHOUT_VERIFY: &str =
+    "::warning title=keysweep::fail-on: live without verify: true never fails: no key is verified";
+
 #[test]
 fn fail_on_decides_the_job() {
     let dir = TestDir::new();
@@ -481,6 +485,8 @@ fn fail_on_decides_the_job() {
         let run = run_action(&dir, &workspace, &event, &temp, &[&format!("fail-on={fail_on}")]);
         let sarif = dir.join(&temp).join("keysweep/keysweep.sarif").display().to_string();
         assert_outcome(&run, status, "2", &sarif);
+        let warned = run.file("range", "stdout").lines().next() == Some(LIVE_WITHOUT_VERIFY);
+        assert_eq!(warned, fail_on == "live", "{}", run.logs());
     }
     // A bad choice fails before the scan.
     let workspace = checkout(&dir, &pr, "ws-bad");

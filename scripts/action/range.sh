@@ -18,6 +18,9 @@ set -euo pipefail
 # Bad choices fail here, before anything slow runs.
 check_choice verify "${INPUT_VERIFY:-false}" true false
 check_choice fail-on "${INPUT_FAIL_ON:-any}" any live none
+if [[ ${INPUT_FAIL_ON:-any} == live && ${INPUT_VERIFY:-false} != true ]]; then
+  warning "fail-on: live without verify: true never fails: no key is verified"
+fi
 
 cd "$GITHUB_WORKSPACE"
 cd "${INPUT_PATH:-.}"

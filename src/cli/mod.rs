@@ -187,7 +187,7 @@ impl Session {
             if let Err(err) =
                 output::write_report_file(&report, report_format(extra.format), &extra.path)
             {
-                output::warn(&format!("{err:#}"));
+                output::warn(&keysweep::report::text::sanitize(&format!("{err:#}")));
                 unwritten += 1;
             }
         }
