@@ -14,6 +14,16 @@ if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null \
   apt-get update -qq
   apt-get install -y -qq docker-registry skopeo apache2-utils
 fi
+# The GitHub Action's scripts read event payloads and reports with jq (as on GitHub's runners).
+if ! command -v jq >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq jq
+fi
+# action-validator checks action.yml and the example workflow (tests/action.rs); about 2.5
+# minutes to build on two cores.
+if ! command -v action-validator >/dev/null && [[ ! -x ${CARGO_HOME:-$HOME/.cargo}/bin/action-validator ]]; then
+  cargo install action-validator --locked --version 0.9.0
+fi
 python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt \
   || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r tests/requirements.txt
 

@@ -6,6 +6,7 @@
 #[macro_use]
 mod util;
 
+mod action;
 mod agents;
 mod archive;
 mod aws;
@@ -15,6 +16,7 @@ mod cli;
 mod corpus;
 mod decode;
 mod examples;
+mod extra_reports;
 mod git;
 mod guard;
 mod image;

@@ -36,9 +36,18 @@ fn needles(secret: &str) -> Vec<String> {
 
 /// The secrets of `secrets` that `text` contains (in any leaked form).
 fn leaked<'a>(text: &str, secrets: &'a [String]) -> Vec<&'a str> {
+    // `--format github` escapes `%`, CR, LF, `:` and `,`; GitHub shows the text unescaped.
+    let unescaped = text
+        .replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%");
     secrets
         .iter()
-        .filter(|s| needles(s).iter().any(|n| text.contains(n.as_str())))
+        .filter(|s| {
+            needles(s).iter().any(|n| text.contains(n.as_str()) || unescaped.contains(n.as_str()))
+        })
         .map(String::as_str)
         .collect()
 }
@@ -130,7 +139,7 @@ fn no_output_format_or_log_level_prints_a_secret_unless_asked() {
     }
 
     let out_dir = TestDir::new();
-    for format in ["text", "json", "jsonl", "sarif"] {
+    for format in ["text", "json", "jsonl", "sarif", "markdown", "github"] {
         let mut runs: Vec<(String, Output)> = Vec::new();
         let base = ["--format", format];
         runs.push((format.to_string(), run(&dir, &base, None)));

@@ -9,13 +9,13 @@ use serde_json::Value;
 use crate::util::{ACCOUNT, Fakes, Found, Scan, TestCommand, TestDir};
 
 /// The official SARIF 2.1.0 schema (draft-04), committed with the tests.
-fn sarif_schema() -> std::path::PathBuf {
+pub(crate) fn sarif_schema() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json")
 }
 
 /// Validates `document` against `schema` with Python's `jsonschema` (Draft4Validator). Fails
 /// the test, never skips, when Python or the package is missing.
-fn validate_with_jsonschema(schema: &Path, document: &Path) {
+pub(crate) fn validate_with_jsonschema(schema: &Path, document: &Path) {
     const SCRIPT: &str = "import json, sys\n\
         import jsonschema\n\
         schema = json.load(open(sys.argv[1]))\n\

@@ -544,6 +544,21 @@ impl Fakes {
         (0..n).map(|_| BASE64[(self.next_u64() % 64) as usize] as char).collect()
     }
 
+    /// A classic GitHub token (`ghp_`) whose last 6 characters are base62(CRC32) of the 30
+    /// before, as the `github-checksum` validator wants (prefix split so this file holds none).
+    pub fn github_pat(&mut self) -> String {
+        const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let random: String =
+            (0..30).map(|_| BASE62[(self.next_u64() % 62) as usize] as char).collect();
+        let mut crc = u64::from(crc32fast::hash(random.as_bytes()));
+        let mut check = [b'0'; 6];
+        for slot in check.iter_mut().rev() {
+            *slot = BASE62[(crc % 62) as usize];
+            crc /= 62;
+        }
+        format!("{}{random}{}", concat!("gh", "p_"), String::from_utf8_lossy(&check))
+    }
+
     /// `n` random lowercase hex digits.
     pub fn hex(&mut self, n: usize) -> String {
         (0..n).map(|_| char::from_digit((self.next_u64() % 16) as u32, 16).unwrap()).collect()

@@ -299,6 +299,10 @@ pub struct OutputArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the same findings as FORMAT to FILE (repeatable): one scan, several reports,
+    /// e.g. `--report sarif=out.sarif --report markdown=summary.md`.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub reports: Vec<ExtraReport>,
     /// Print secrets in full. Without it every output redacts them.
     #[arg(long)]
     pub show_secrets: bool,
@@ -387,6 +391,37 @@ pub enum FormatArg {
     Jsonl,
     /// SARIF 2.1.0.
     Sarif,
+    /// A Markdown table of findings (a GitHub Actions step summary).
+    Markdown,
+    /// GitHub Actions workflow commands: one annotation per location.
+    Github,
+}
+
+/// One `--report FORMAT=FILE`.
+#[derive(Debug, Clone)]
+pub struct ExtraReport {
+    /// The format.
+    pub format: FormatArg,
+    /// Where to write it.
+    pub path: PathBuf,
+}
+
+/// Parses `--report FORMAT=FILE`.
+pub fn parse_report(text: &str) -> Result<ExtraReport, String> {
+    let Some((format, path)) = text.split_once('=') else {
+        return Err(format!("want FORMAT=FILE, got {text:?}"));
+    };
+    let format = FormatArg::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = FormatArg::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!("unknown format {format:?} (want one of {})", names.join(", "))
+    })?;
+    if path.is_empty() {
+        return Err(format!("no FILE in {text:?}"));
+    }
+    Ok(ExtraReport { format, path: PathBuf::from(path) })
 }
 
 /// `--color` values.
@@ -495,6 +530,21 @@ mod tests {
         assert_eq!(parse_size("5MB"), Ok(5 << 20));
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
         assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn extra_reports() {
+        let report = parse_report("markdown=out/summary.md").expect("valid");
+        assert_eq!(report.format, FormatArg::Markdown);
+        assert_eq!(report.path, PathBuf::from("out/summary.md"));
+        let report = parse_report("SARIF=a=b.sarif").expect("valid");
+        assert_eq!((report.format, report.path), (FormatArg::Sarif, PathBuf::from("a=b.sarif")));
+        assert_eq!(parse_report("out.sarif").unwrap_err(), "want FORMAT=FILE, got \"out.sarif\"");
+        assert_eq!(parse_report("sarif=").unwrap_err(), "no FILE in \"sarif=\"");
+        assert_eq!(
+            parse_report("html=x").unwrap_err(),
+            "unknown format \"html\" (want one of text, json, jsonl, sarif, markdown, github)"
+        );
     }
 
     #[test]

@@ -174,18 +174,23 @@ impl Session {
         for error in &result.stats.errors {
             output::warn(&keysweep::report::text::sanitize(&error.to_string()));
         }
-        let format = match out.format {
-            FormatArg::Text => Format::Text,
-            FormatArg::Json => Format::Json,
-            FormatArg::Jsonl => Format::Jsonl,
-            FormatArg::Sarif => Format::Sarif,
-        };
+        let format = report_format(out.format);
         let report = Report {
             findings: &result.findings,
             stats: &result.stats,
             rules: self.loaded.matcher.rules(),
             show_secrets: out.show_secrets,
         };
+        // The extra reports first: one that cannot be written is named and the rest go on.
+        let mut unwritten = 0;
+        for extra in &out.reports {
+            if let Err(err) =
+                output::write_report_file(&report, report_format(extra.format), &extra.path)
+            {
+                output::warn(&keysweep::report::text::sanitize(&format!("{err:#}")));
+                unwritten += 1;
+            }
+        }
         let color = output::use_color(out.color, out.output.is_some());
         let mut dest = output::destination(out.output.as_deref())?;
         report::write(&report, format, color, &mut dest).context("cannot write the report")?;
@@ -197,11 +202,22 @@ impl Session {
         }
         Ok(if !result.findings.is_empty() {
             Outcome::Found
-        } else if !result.stats.errors.is_empty() {
+        } else if !result.stats.errors.is_empty() || unwritten > 0 {
             Outcome::Failed
         } else {
             Outcome::Clean
         })
+    }
+}
+
+fn report_format(format: FormatArg) -> Format {
+    match format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Markdown => Format::Markdown,
+        FormatArg::Github => Format::Github,
     }
 }
 

@@ -15,7 +15,10 @@ use std::{
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use keysweep::scan::Progress;
+use keysweep::{
+    report::{self, Format, Report},
+    scan::Progress,
+};
 
 use super::args::ColorArg;
 
@@ -29,6 +32,17 @@ pub fn destination(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
         }
         None => Ok(Box::new(io::BufWriter::new(io::stdout().lock()))),
     }
+}
+
+/// Writes one `--report FORMAT=FILE` (text uncoloured).
+///
+/// # Errors
+/// The file cannot be created or written; the message names it.
+pub fn write_report_file(report: &Report<'_>, format: Format, path: &Path) -> anyhow::Result<()> {
+    let mut dest = destination(Some(path))?;
+    report::write(report, format, false, &mut dest)
+        .and_then(|()| dest.flush())
+        .with_context(|| format!("cannot write report to {}", path.display()))
 }
 
 /// Whether text output gets colour.

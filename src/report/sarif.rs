@@ -107,13 +107,7 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
 fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifResult {
     let relative = location.provenance.relative_path();
     let snippet = ArtifactContent::builder().text(location.snippet_text(show)).build();
-    let (start, end) = match &location.provenance {
-        // A notebook cell: the region is where the secret sits in the .ipynb file itself.
-        Provenance::Notebook { file_start, file_end, .. } => (*file_start, *file_end),
-        _ => {
-            ((location.start.line, location.start.column), (location.end.line, location.end.column))
-        }
-    };
+    let (start, end) = super::file_region(location);
     let region = Region::builder()
         .start_line(start.0 as i64)
         .start_column(start.1 as i64)
