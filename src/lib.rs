@@ -28,4 +28,6 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod store;
+pub mod sweep;
 pub mod verify;

@@ -1,0 +1,393 @@
+//! `keysweep sweep`, `report` and `merge` against a real `git daemon` on 127.0.0.1 started by
+//! the test (a free port picked by binding port 0), serving generated repositories with one
+//! known key each. Every key id is a generated fake (`util::Fakes`).
+//!
+//! Asserted exactly: repositories ok/failed/skipped, blobs scanned/skipped, new and fixed
+//! findings, and the fingerprints and locations `report` rebuilds from the store.
+
+use std::collections::BTreeSet;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::{ACCOUNT, Fakes, TestCommand, TestDir, git};
+
+const RULE: &str = "aws.access-key-id";
+
+/// A `git daemon` serving every repository under a directory; killed on drop.
+pub struct GitDaemon {
+    child: Child,
+    port: u16,
+}
+
+impl GitDaemon {
+    /// Starts `git daemon --export-all` on 127.0.0.1 and waits until it accepts connections.
+    /// Panics (never skips) when it cannot.
+    pub fn start(base: &Path) -> GitDaemon {
+        // git daemon wants an explicit port: take a free one from the kernel, then release it.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port on 127.0.0.1")
+            .port();
+        let child = Command::new("git")
+            .args(["daemon", "--export-all", "--reuseaddr", "--informative-errors"])
+            .arg("--listen=127.0.0.1")
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", base.display()))
+            .arg(base)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start git daemon (is git installed?): {e}"));
+        let mut daemon = GitDaemon { child, port };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = daemon.child.try_wait() {
+                panic!("git daemon exited at start: {status}");
+            }
+            assert!(Instant::now() < deadline, "git daemon did not listen on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        daemon
+    }
+
+    /// `git://127.0.0.1:PORT/NAME`.
+    pub fn url(&self, name: &str) -> String {
+        format!("git://127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `n` repositories `r0`..`r{n-1}` under `base`, each with a README and `keys.txt` holding its
+/// own key; returns the keys.
+pub fn make_repos(base: &Path, n: usize, fakes: &mut Fakes) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let repo = base.join(format!("r{i}"));
+            std::fs::create_dir_all(&repo).expect("mkdir");
+            git(&repo, &["init", "-q", "-b", "main"]);
+            std::fs::write(repo.join("README.md"), format!("# repository {i}\n")).expect("write");
+            let key = fakes.key_id("AKIA", ACCOUNT);
+            std::fs::write(repo.join("keys.txt"), format!("# deploy\naws_access_key_id = {key}\n"))
+                .expect("write");
+            git(&repo, &["add", "."]);
+            git(&repo, &["commit", "-q", "-m", "first"]);
+            key
+        })
+        .collect()
+}
+
+/// Runs `keysweep sweep --format json` with `args`; returns exit code and summary.
+fn sweep(args: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
+    let mut command = TestCommand::new();
+    command.args(["sweep", "--format", "json", "--no-progress"]).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let (out, json) = command.run_json();
+    (out.code, json)
+}
+
+/// `keysweep report --format json` with `args`: (fingerprint, locations) per finding.
+fn report(store: &Path, args: &[&str]) -> (i32, Vec<(String, Vec<String>)>, Value) {
+    let mut command = TestCommand::new();
+    command.args(["report", "--format", "json", "-q", "--datastore"]).arg(store).args(args);
+    let (out, json) = command.run_json();
+    let findings = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let locations = f["locations"]
+                .as_array()
+                .expect("locations")
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} {}:{}:{} commit={} blob={}",
+                        l["source"],
+                        l["relative_path"],
+                        l["line"],
+                        l["column"],
+                        l["commit"],
+                        l["blob"]
+                    )
+                })
+                .collect();
+            (f["fingerprint"].as_str().expect("fingerprint").to_string(), locations)
+        })
+        .collect();
+    (out.code, findings, json)
+}
+
+fn count(summary: &Value, key: &str) -> u64 {
+    summary[key].as_u64().unwrap_or_else(|| panic!("no {key} in {summary}"))
+}
+
+fn manifest(dir: &TestDir, daemon: &GitDaemon, n: usize) -> PathBuf {
+    let mut text = String::from("# generated repositories\n\n");
+    for i in 0..n {
+        text.push_str(&daemon.url(&format!("r{i}")));
+        text.push('\n');
+    }
+    dir.create("repos.txt", text)
+}
+
+fn sorted(mut findings: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+    for (_, locations) in &mut findings {
+        locations.sort();
+    }
+    findings.sort();
+    findings
+}
+
+#[test]
+fn second_sweep_scans_only_new_blobs_and_reports_new_and_fixed() {
+    let dir = TestDir::new();
+    let base = dir.join("srv");
+    let mut fakes = Fakes::new(801);
+    let keys = make_repos(&base, 20, &mut fakes);
+    let daemon = GitDaemon::start(&base);
+    let repos = manifest(&dir, &daemon, 20);
+    let store = dir.join("store");
+    let store_arg = store.to_str().expect("utf-8 path");
+    let repos_arg = repos.to_str().expect("utf-8 path");
+
+    let (code, first) = sweep(&["--repos", repos_arg, "--datastore", store_arg], &[]);
+    assert_eq!(code, 1, "{first}");
+    assert_eq!(
+        [count(&first, "repos_ok"), count(&first, "repos_failed"), count(&first, "repos_skipped")],
+        [20, 0, 0]
+    );
+    assert_eq!([count(&first, "blobs_scanned"), count(&first, "blobs_skipped")], [40, 0]);
+    assert_eq!(count(&first, "new_findings"), 20);
+    let (code, all, json) = report(&store, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(all.len(), 20);
+    let secrets: BTreeSet<&str> =
+        json["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert_eq!(secrets, BTreeSet::from([RULE]));
+    for (_, locations) in &all {
+        assert_eq!(locations.len(), 1);
+        assert!(locations[0].starts_with("\"git\" \"keys.txt\":2:21 "), "{locations:?}");
+    }
+
+    // r3 gains a key in a new file; r7 deletes its key file.
+    let r3 = base.join("r3");
+    let new_key = fakes.key_id("AKIA", ACCOUNT);
+    std::fs::write(r3.join("new.txt"), format!("x\nkey = {new_key}\n")).expect("write");
+    git(&r3, &["add", "new.txt"]);
+    git(&r3, &["commit", "-q", "-m", "add"]);
+    let r7 = base.join("r7");
+    git(&r7, &["rm", "-q", "keys.txt"]);
+    std::fs::write(r7.join("NOTES.md"), "rotated\n").expect("write");
+    git(&r7, &["add", "NOTES.md"]);
+    git(&r7, &["commit", "-q", "-m", "remove the key"]);
+
+    let (code, second) = sweep(&["--repos", repos_arg, "--datastore", store_arg], &[]);
+    assert_eq!(code, 1, "{second}");
+    assert_eq!(
+        [
+            count(&second, "repos_ok"),
+            count(&second, "repos_failed"),
+            count(&second, "repos_skipped")
+        ],
+        [2, 0, 18]
+    );
+    // Only new.txt and NOTES.md are read; each changed repository's two old blobs are skipped.
+    assert_eq!([count(&second, "blobs_scanned"), count(&second, "blobs_skipped")], [2, 4]);
+    assert_eq!([count(&second, "new_findings"), count(&second, "fixed")], [1, 1]);
+
+    let (code, new, json) = report(&store, &["--new"]);
+    assert_eq!(code, 1);
+    assert_eq!(new.len(), 1, "{json}");
+    let finding = &json["findings"][0];
+    assert_eq!(finding["secret"], crate::util::redacted(&new_key));
+    assert_eq!(finding["locations"][0]["relative_path"], "new.txt");
+    assert_eq!(finding["locations"][0]["line"], 2);
+    assert_eq!(finding["locations"][0]["column"], 7);
+    assert_eq!(finding["present_at_head"], true);
+
+    let (code, fixed, json) = report(&store, &["--fixed"]);
+    assert_eq!(code, 1);
+    assert_eq!(fixed.len(), 1, "{json}");
+    assert_eq!(json["findings"][0]["secret"], crate::util::redacted(&keys[7]));
+    assert_eq!(json["findings"][0]["present_at_head"], false);
+
+    let (_, r3_only, _) = report(&store, &["--target", &daemon.url("r3.git")]);
+    assert_eq!(r3_only.len(), 2);
+    let (_, all, _) = report(&store, &[]);
+    assert_eq!(all.len(), 21);
+
+    // Nothing changed: nothing read, exit 0.
+    let (code, third) = sweep(&["--repos", repos_arg, "--datastore", store_arg], &[]);
+    assert_eq!(code, 0, "{third}");
+    assert_eq!([count(&third, "repos_skipped"), count(&third, "blobs_scanned")], [20, 0]);
+    let (code, none, _) = report(&store, &["--new"]);
+    assert_eq!((code, none.len()), (0, 0));
+}
+
+#[test]
+fn shards_cover_every_repository_once_and_merge_to_the_whole() {
+    let dir = TestDir::new();
+    let base = dir.join("srv");
+    make_repos(&base, 20, &mut Fakes::new(802));
+    let daemon = GitDaemon::start(&base);
+    let repos = manifest(&dir, &daemon, 20);
+    let repos_arg = repos.to_str().unwrap();
+    let whole = dir.join("whole");
+    let (code, summary) =
+        sweep(&["--repos", repos_arg, "--datastore", whole.to_str().unwrap()], &[]);
+    assert_eq!((code, count(&summary, "repos_ok")), (1, 20));
+    let (_, expected, _) = report(&whole, &[]);
+
+    let mut shards = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut total = 0;
+    for i in 1..=3 {
+        let store = dir.join(&format!("shard{i}"));
+        let shard = format!("{i}/3");
+        let (_, summary) = sweep(
+            &["--repos", repos_arg, "--datastore", store.to_str().unwrap(), "--shard", &shard],
+            &[],
+        );
+        assert_eq!(count(&summary, "repos_failed"), 0);
+        total += count(&summary, "repos_ok");
+        let (_, found, _) = report(&store, &[]);
+        for (fingerprint, _) in &found {
+            assert!(seen.insert(fingerprint.clone()), "{fingerprint} in two shards");
+        }
+        shards.push(store);
+    }
+    assert_eq!(total, 20);
+    assert_eq!(seen.len(), 20);
+
+    let merged = dir.join("merged");
+    let out =
+        TestCommand::new().args(["merge", "-q", "--datastore"]).arg(&merged).args(&shards).run();
+    out.assert_code(1);
+    let (_, got, _) = report(&merged, &[]);
+    assert_eq!(sorted(got), sorted(expected));
+    // Merging the same shard again adds nothing.
+    TestCommand::new().args(["merge", "-q", "--datastore"]).arg(&merged).arg(&shards[0]).run();
+    let (_, again, _) = report(&merged, &[]);
+    assert_eq!(again.len(), 20);
+    assert!(again.iter().all(|(_, l)| l.len() == 1));
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_without_loss_or_duplicates() {
+    let dir = TestDir::new();
+    let base = dir.join("srv");
+    make_repos(&base, 20, &mut Fakes::new(803));
+    let daemon = GitDaemon::start(&base);
+    let repos = manifest(&dir, &daemon, 20);
+    let store = dir.join("store");
+    let db = store.join("keysweep.db");
+
+    // One repository at a time, a pause after each: SIGINT lands after the first is recorded.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keysweep"))
+        .args(["sweep", "--no-progress", "-q", "-j", "1", "--repos"])
+        .arg(&repos)
+        .arg("--datastore")
+        .arg(&store)
+        .env("KEYSWEEP_SWEEP_DELAY_MS", "400")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("keysweep starts");
+    let done = |db: &Path| -> i64 {
+        rusqlite::Connection::open(db)
+            .and_then(|c| {
+                c.query_row("SELECT count(*) FROM run_targets WHERE status = 'ok'", [], |r| {
+                    r.get(0)
+                })
+            })
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !db.exists() || done(&db) < 1 {
+        assert!(Instant::now() < deadline, "no repository recorded in 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().expect("keysweep exits");
+    assert!(!exit.success(), "the sweep was interrupted: {exit:?}");
+    let before = done(&db);
+    assert!((1..20).contains(&before), "{before} repositories done before the interrupt");
+
+    let (code, summary) =
+        sweep(&["--repos", repos.to_str().unwrap(), "--datastore", store.to_str().unwrap()], &[]);
+    assert_eq!(code, 1, "{summary}");
+    assert_eq!(count(&summary, "run"), 1, "the interrupted run is resumed");
+    assert_eq!(count(&summary, "repos_skipped") as i64, before);
+    assert_eq!(count(&summary, "repos_ok") as i64, 20 - before);
+    let (_, found, _) = report(&store, &[]);
+    assert_eq!(found.len(), 20);
+    assert!(found.iter().all(|(_, l)| l.len() == 1), "{found:?}");
+    let whole = dir.join("whole");
+    sweep(&["--repos", repos.to_str().unwrap(), "--datastore", whole.to_str().unwrap()], &[]);
+    let (_, expected, _) = report(&whole, &[]);
+    assert_eq!(sorted(found), sorted(expected));
+}
+
+#[test]
+fn git_datastore_skips_scanned_blobs_and_marks_fixed() {
+    let dir = TestDir::new();
+    let base = dir.join("srv");
+    let keys = make_repos(&base, 1, &mut Fakes::new(804));
+    let repo = base.join("r0");
+    let store = dir.join("store");
+    let run = |args: &[&str]| {
+        TestCommand::new()
+            .args(["git", "--format", "json", "--no-progress", "-q", "--datastore"])
+            .arg(&store)
+            .arg(&repo)
+            .args(args)
+            .run_json()
+    };
+    let (out, json) = run(&[]);
+    out.assert_code(1);
+    assert_eq!(json["stats"]["blobs_scanned"], 3, "2 blobs and 1 commit message");
+    // Same history again: nothing is read, nothing found (exit 0).
+    let (out, json) = run(&[]);
+    out.assert_code(0);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(json["stats"]["blobs_scanned"], 0);
+    git(&repo, &["rm", "-q", "keys.txt"]);
+    git(&repo, &["commit", "-q", "-m", "rm"]);
+    let (out, _) = run(&[]);
+    out.assert_code(0);
+    let (_, fixed, json) = report(&store, &["--fixed"]);
+    assert_eq!(fixed.len(), 1);
+    assert_eq!(json["findings"][0]["secret"], crate::util::redacted(&keys[0]));
+}
+
+#[test]
+fn report_and_merge_name_a_missing_store() {
+    let dir = TestDir::new();
+    let out = TestCommand::new().args(["report", "--datastore"]).arg(dir.join("nothing")).run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("no findings store at"), "{}", out.stderr);
+    let out = TestCommand::new()
+        .args(["merge", "--datastore"])
+        .arg(dir.join("out"))
+        .arg(dir.join("missing-shard"))
+        .arg(dir.create("report.json", "{\"findings\": []}"))
+        .run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("missing-shard"), "{}", out.stderr);
+    assert!(out.stderr.contains("merged 1 of 2 sources"), "{}", out.stderr);
+}
