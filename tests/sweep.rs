@@ -391,3 +391,73 @@ fn report_and_merge_name_a_missing_store() {
     assert!(out.stderr.contains("missing-shard"), "{}", out.stderr);
     assert!(out.stderr.contains("merged 1 of 2 sources"), "{}", out.stderr);
 }
+
+#[test]
+fn images_are_swept_once_per_manifest_digest() {
+    use crate::image::{Codec, Layer, single};
+    let dir = TestDir::new();
+    let key = crate::image::key_id(805);
+    let env = format!("AWS_ACCESS_KEY_ID={key}\n");
+    let layers = [Layer::new(Codec::Gzip, &[("app/.env", env.as_bytes())])];
+    let (_, manifest, _) = single(&dir.join("img"), &layers, serde_json::json!({}));
+    let images = dir.create("images.txt", format!("oci:{}\n", dir.join("img").display()));
+    let store = dir.join("store");
+    let args = ["--images", images.to_str().unwrap(), "--datastore", store.to_str().unwrap()];
+    let (code, first) = sweep(&args, &[]);
+    assert_eq!(code, 1, "{first}");
+    assert_eq!([count(&first, "images_ok"), count(&first, "new_findings")], [1, 1]);
+    let (code, second) = sweep(&args, &[]);
+    assert_eq!(code, 0, "{second}");
+    assert_eq!([count(&second, "images_ok"), count(&second, "images_skipped")], [0, 1]);
+    let (_, found, json) = report(&store, &[]);
+    assert_eq!(found.len(), 1);
+    let location = &json["findings"][0]["locations"][0];
+    assert_eq!(location["source"], "image");
+    assert_eq!(location["relative_path"], "app/.env");
+    assert_eq!(location["line"], 1);
+    assert_eq!(location["image_digest"], manifest["digest"]);
+}
+
+#[test]
+fn a_failed_repository_is_named_recorded_and_retried() {
+    let dir = TestDir::new();
+    let base = dir.join("srv");
+    let mut fakes = Fakes::new(806);
+    make_repos(&base, 1, &mut fakes);
+    let daemon = GitDaemon::start(&base);
+    let repos = dir.create("repos.txt", format!("{}\n{}\n", daemon.url("r0"), daemon.url("late")));
+    let store = dir.join("store");
+    let args = ["--repos", repos.to_str().unwrap(), "--datastore", store.to_str().unwrap()];
+    let mut command = TestCommand::new();
+    command.args(["sweep", "--format", "json", "--no-progress"]).args(args);
+    let (out, first) = command.run_json();
+    out.assert_code(1);
+    assert_eq!([count(&first, "repos_ok"), count(&first, "repos_failed")], [1, 1]);
+    let late = daemon.url("late");
+    assert_eq!(first["failures"][0][0], late.as_str());
+    assert!(out.stderr.contains(&format!("{late}: cannot fetch into ")), "{}", out.stderr);
+
+    // The repository appears: the next sweep retries it and skips the unchanged one.
+    let repo = base.join("late");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let key = fakes.key_id("AKIA", ACCOUNT);
+    std::fs::write(repo.join("k.env"), format!("AWS_ACCESS_KEY_ID={key}\n")).unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "k"]);
+    let (code, second) = sweep(&args, &[]);
+    assert_eq!(code, 1, "{second}");
+    assert_eq!(
+        [
+            count(&second, "repos_ok"),
+            count(&second, "repos_failed"),
+            count(&second, "repos_skipped")
+        ],
+        [1, 0, 1]
+    );
+    assert_eq!(count(&second, "new_findings"), 1);
+    let (code, owned, _) = report(&store, &["--owner", "ann@example.org"]);
+    assert_eq!((code, owned.len()), (1, 2));
+    let (code, none, _) = report(&store, &["--owner", "nobody@example.org"]);
+    assert_eq!((code, none.len()), (0, 0));
+}

@@ -310,3 +310,35 @@ impl Store {
 fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_schema_is_refused_and_an_old_one_upgraded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("new store");
+        let version: i64 =
+            store.lock().pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
+        assert_eq!(version, 1);
+        store.lock().pragma_update(None, "user_version", 99).expect("set version");
+        drop(store);
+        match Store::open(dir.path()) {
+            Err(Error::Version { found: 99, known: 1, .. }) => {}
+            other => panic!("want a version error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn runs_resume_only_with_the_same_arguments() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let run = store.begin_run("sweep", "repos=/a").expect("run");
+        assert_eq!(store.unfinished_run("sweep", "repos=/a").expect("query"), Some(run));
+        assert_eq!(store.unfinished_run("sweep", "repos=/b").expect("query"), None);
+        store.finish_run(run, "ok").expect("finish");
+        assert_eq!(store.unfinished_run("sweep", "repos=/a").expect("query"), None);
+        assert_eq!(store.latest_run().expect("latest"), Some(run));
+    }
+}

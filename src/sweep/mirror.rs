@@ -12,7 +12,7 @@ const MIRROR_REFSPEC: &str = "+refs/*:refs/*";
 
 /// The error returned when a repository cannot be mirrored.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot fetch {url} into {path}: {message}")]
+#[error("cannot fetch into {path}: {message}")]
 pub struct Error {
     /// The repository as given.
     pub url: String,

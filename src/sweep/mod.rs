@@ -219,7 +219,7 @@ fn sweep_repo(
     match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
-            let error = format!("{entry}: {error}");
+            // The store keeps the target's name beside its error; warnings add it.
             if let Err(e) = cx.store.record_failure(cx.run, target, &error) {
                 return TargetOutcome::Failed(format!("{error} (and {})", chain(&e)));
             }
@@ -306,7 +306,6 @@ fn sweep_image(reference: &str, options: &SweepOptions, cx: &Context<'_>) -> Tar
     match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
-            let error = format!("{reference}: {error}");
             if let Err(e) = cx.store.record_failure(cx.run, target, &error) {
                 return TargetOutcome::Failed(format!("{error} (and {})", chain(&e)));
             }
