@@ -17,6 +17,10 @@ pub struct Commit {
     pub email: String,
     /// Author date, RFC 3339 in UTC.
     pub date: String,
+    /// The repository (URL or path as swept), for findings read back from a findings store,
+    /// where many repositories' findings meet; `None` for a scan of one repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
 }
 
 /// A container image as scanned: what the user named and what it resolved to.

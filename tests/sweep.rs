@@ -218,6 +218,8 @@ fn second_sweep_scans_only_new_blobs_and_reports_new_and_fixed() {
     assert_eq!(finding["locations"][0]["line"], 2);
     assert_eq!(finding["locations"][0]["column"], 7);
     assert_eq!(finding["present_at_head"], true);
+    // Many repositories meet in a store: each location names its own.
+    assert_eq!(finding["locations"][0]["repository"], daemon.url("r3"));
 
     let (code, fixed, json) = report(&store, &["--fixed"]);
     assert_eq!(code, 1);

@@ -380,6 +380,7 @@ fn peel(
                     author: tagger.as_ref().map_or_else(String::new, |t| t.name.to_string()),
                     email: tagger.as_ref().map_or_else(String::new, |t| t.email.to_string()),
                     date: rfc3339(tagger.as_ref().map_or(0, |t| t.seconds())),
+                    repository: None,
                 };
                 tags.push(TagMessage {
                     message: tag.message.to_vec(),
@@ -399,6 +400,7 @@ fn peel(
                     author: String::new(),
                     email: String::new(),
                     date: rfc3339(0),
+                    repository: None,
                 };
                 tags.push(TagMessage {
                     message: object.data.to_vec(),
@@ -469,6 +471,7 @@ fn ancestors(
                     .as_ref()
                     .map_or_else(String::new, |a| a.email.to_str_lossy().trim().to_string()),
                 date: rfc3339(timestamp),
+                repository: None,
             }),
             message: commit.message.to_vec(),
         };

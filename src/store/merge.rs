@@ -324,6 +324,7 @@ fn copy_report_finding(
                     author: text(location, "author").unwrap_or_default(),
                     email: text(location, "email").unwrap_or_default(),
                     date: text(location, "date").unwrap_or_default(),
+                    repository: None,
                 }),
                 path: relative,
                 blob,

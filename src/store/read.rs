@@ -213,7 +213,7 @@ fn locations(
 ) -> rusqlite::Result<Vec<Located>> {
     let mut select = conn.prepare_cached(
         "SELECT l.provenance, l.line, l.col, l.end_line, l.end_col, l.span_start, l.span_end,
-            l.key_line, l.key_col, l.snippet, l.at_head, l.codeowners
+            l.key_line, l.key_col, l.snippet, l.at_head, l.codeowners, t.url
          FROM locations l JOIN targets t ON t.id = l.target
          WHERE l.finding = ?1 AND (?2 IS NULL OR t.url = ?2)",
     )?;
@@ -236,7 +236,12 @@ fn locations(
         let span =
             Span { start: row.get::<_, i64>(5)? as usize, end: row.get::<_, i64>(6)? as usize };
         let snippet = vec![SnippetPart::Text(row.get(9)?)];
+        let repository: String = row.get(12)?;
         let location = serde_json::from_str::<Provenance>(&provenance)
+            .map(|mut provenance| {
+                set_repository(&mut provenance, &repository);
+                provenance
+            })
             .map(|provenance| Location {
                 provenance,
                 span,
@@ -249,6 +254,20 @@ fn locations(
         Ok((location, row.get::<_, Option<bool>>(10)?, row.get(11)?))
     })?;
     rows.collect()
+}
+
+/// Names the repository in a git location's commit, so a report over many repositories says
+/// which one each location is in.
+fn set_repository(provenance: &mut Provenance, url: &str) {
+    match provenance {
+        Provenance::GitBlob { commit, .. } | Provenance::GitMessage { commit, .. } => {
+            std::sync::Arc::make_mut(commit).repository = Some(url.to_string());
+        }
+        Provenance::Nested { parent, .. }
+        | Provenance::Notebook { parent, .. }
+        | Provenance::Decoded { parent, .. } => set_repository(parent, url),
+        _ => {}
+    }
 }
 
 fn path_owners(location: &Location, json: &str) -> PathOwners {
