@@ -463,3 +463,74 @@ fn a_failed_repository_is_named_recorded_and_retried() {
     let (code, none, _) = report(&store, &["--owner", "nobody@example.org"]);
     assert_eq!((code, none.len()), (0, 0));
 }
+
+#[test]
+fn a_sweep_records_owner_account_and_tier_for_report_filters() {
+    let dir = TestDir::new();
+    let base = dir.join("srv");
+    let mut fakes = Fakes::new(807);
+    let mut inventory = Vec::new();
+    for (name, user) in [("admin-repo", "admin"), ("reader-repo", "reader")] {
+        let repo = base.join(name);
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        let id = fakes.key_id("AKIA", ACCOUNT);
+        let credentials = crate::moto::credentials_file(&id, &fakes.secret(), None);
+        std::fs::write(repo.join("credentials"), credentials).unwrap();
+        std::fs::write(repo.join("CODEOWNERS"), format!("* @team-{user}\n")).unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "k"]);
+        inventory
+            .push(serde_json::json!({"UserName": user, "AccessKeyId": id, "Status": "Active"}));
+    }
+    let access_keys =
+        dir.create("keys.json", serde_json::json!({"AccessKeyMetadata": inventory}).to_string());
+    let export =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/iam-authorization-details.json");
+    let daemon = GitDaemon::start(&base);
+    let repos = dir.create(
+        "repos.txt",
+        format!("{}\n{}\n", daemon.url("admin-repo"), daemon.url("reader-repo")),
+    );
+    let store = dir.join("store");
+    let (code, summary) = sweep(
+        &[
+            "--repos",
+            repos.to_str().unwrap(),
+            "--datastore",
+            store.to_str().unwrap(),
+            "--aws-iam",
+            export.to_str().unwrap(),
+            "--aws-access-keys",
+            access_keys.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!((code, count(&summary, "new_findings")), (1, 2), "{summary}");
+    let tier_of = |args: &[&str]| -> Vec<(String, String)> {
+        let (_, _, json) = report(&store, args);
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let repository = f["locations"][0]["repository"].as_str().unwrap().to_string();
+                (repository, f["blast_radius"]["tier"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    assert_eq!(tier_of(&["--tier", "admin"]), vec![(daemon.url("admin-repo"), "admin".into())]);
+    assert_eq!(
+        tier_of(&["--tier", "read-only"]),
+        vec![(daemon.url("reader-repo"), "read-only".into())]
+    );
+    assert_eq!(tier_of(&["--owner", "@team-reader"]).len(), 1);
+    assert_eq!(tier_of(&["--owner", "@team-reader"])[0].0, daemon.url("reader-repo"));
+    assert_eq!(tier_of(&["--account", &ACCOUNT.to_string()]).len(), 2);
+    let (code, none, _) = report(&store, &["--account", "999999999999"]);
+    assert_eq!((code, none.len()), (0, 0));
+    let (_, _, json) = report(&store, &["--owner", "@team-admin"]);
+    let owners = &json["findings"][0]["owner"]["codeowners"][0];
+    assert_eq!(owners["owners"], serde_json::json!(["@team-admin"]));
+    assert_eq!(owners["path"], "credentials");
+}

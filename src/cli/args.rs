@@ -561,6 +561,8 @@ pub struct SweepArgs {
     pub archives: ArchiveArgs,
     #[command(flatten)]
     pub decode: DecodeArgs,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
 }
 
 /// `sweep --format` values.

@@ -22,7 +22,7 @@ use keysweep::{
 };
 
 use super::args::{SummaryFormat, SweepArgs};
-use super::{Outcome, archive_options, load, output};
+use super::{Outcome, archive_options, enrich, load, output};
 
 /// Default public API bases for `--github-org` / `--gitlab-group`.
 const GITHUB_API: &str = "https://api.github.com";
@@ -81,7 +81,16 @@ pub(super) fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
             },
         },
     };
-    let filter = |result: &mut ScanResult| suppress(&allowlist, result);
+    // Enrichment reads CODEOWNERS from the repository it is given: one repository at a time
+    // (it runs on findings only, so the lock is short unless verification is asked for).
+    let enricher = Mutex::new(enrich::enricher(&args.enrich)?);
+    let rules = loaded.matcher.rules();
+    let filter = |repo: Option<&Path>, result: &mut ScanResult| {
+        suppress(&allowlist, result);
+        let mut enricher = enricher.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        enricher.git_repo = repo.map(Path::to_path_buf);
+        enrich::report(&enricher.apply(&mut result.findings, rules));
+    };
     let show = !args.no_progress && !args.quiet && std::io::stderr().is_terminal();
     let bars = Bars::new(show, (options.repos.len() + options.images.len()) as u64);
     let cx =

@@ -141,7 +141,8 @@ impl Summary {
 }
 
 /// What a sweep needs from its caller besides options: the matcher, the store, the run, and
-/// a hook that filters a target's findings (allowlist, baseline) before they are recorded.
+/// a hook that filters and enriches a target's findings (allowlist, owner, verification, blast
+/// radius) before they are recorded.
 pub struct Context<'a> {
     /// The rules.
     pub matcher: &'a Matcher,
@@ -149,8 +150,9 @@ pub struct Context<'a> {
     pub store: &'a Store,
     /// The run (new, or resumed).
     pub run: RunId,
-    /// Applied to each target's scan result before recording.
-    pub filter: &'a (dyn Fn(&mut ScanResult) + Sync),
+    /// Applied to each target's scan result before recording, with the repository scanned
+    /// (the mirror; `None` for an image).
+    pub filter: &'a (dyn Fn(Option<&std::path::Path>, &mut ScanResult) + Sync),
     /// Progress display.
     pub observer: &'a dyn Observer,
 }
@@ -246,7 +248,7 @@ fn scan_repo(
     let mode = git::Mode::History { all_objects: false };
     let mut result =
         scan_git(cx.matcher, path, &mode, &git_options, &progress).map_err(|e| e.to_string())?;
-    (cx.filter)(&mut result);
+    (cx.filter)(Some(path), &mut result);
     let facts = result.git.take().unwrap_or_default();
     record(cx, target, &result, &facts, Some(digest))
 }
@@ -330,7 +332,7 @@ fn scan_one_image(
     }
     let progress = Progress::default();
     let mut result = scan_image(cx.matcher, &[image_ref], &options.image, &progress);
-    (cx.filter)(&mut result);
+    (cx.filter)(None, &mut result);
     let facts = git::RepoFacts {
         blobs: result.stats.blobs as usize,
         scanned_objects: digests.clone(),
