@@ -534,3 +534,41 @@ fn a_sweep_records_owner_account_and_tier_for_report_filters() {
     assert_eq!(owners["owners"], serde_json::json!(["@team-admin"]));
     assert_eq!(owners["path"], "credentials");
 }
+
+#[test]
+fn merge_folds_a_json_report_by_fingerprint() {
+    let dir = TestDir::new();
+    let base = dir.join("srv");
+    let keys = make_repos(&base, 1, &mut Fakes::new(808));
+    let repo = base.join("r0");
+    // A report written with --show-secrets: the store keeps only the redacted form and a hash.
+    let mut command = TestCommand::new();
+    command.args(["git", "--format", "json", "--no-progress", "-q", "--show-secrets"]).arg(&repo);
+    let (out, scanned) = command.run_json();
+    out.assert_code(1);
+    let json_report = dir.create("r0.json", scanned.to_string());
+    let store = dir.join("store");
+    let out =
+        TestCommand::new().args(["merge", "-q", "--datastore"]).arg(&store).arg(&json_report).run();
+    out.assert_code(1);
+    let (code, found, json) = report(&store, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, scanned["findings"][0]["fingerprint"].as_str().unwrap());
+    let location = &json["findings"][0]["locations"][0];
+    assert_eq!(
+        (&location["relative_path"], &location["line"], &location["column"]),
+        (&Value::from("keys.txt"), &Value::from(2), &Value::from(21))
+    );
+    assert_eq!(location["commit"], scanned["findings"][0]["locations"][0]["commit"]);
+    assert_eq!(json["findings"][0]["secret"], crate::util::redacted(&keys[0]));
+    assert!(!json.to_string().contains(&keys[0]), "the store never holds the secret");
+    for file in ["keysweep.db", "keysweep.db-wal"] {
+        let bytes = std::fs::read(store.join(file)).unwrap_or_default();
+        assert!(!bytes.windows(keys[0].len()).any(|w| w == keys[0].as_bytes()), "{file}");
+    }
+    // Merging it again adds nothing.
+    TestCommand::new().args(["merge", "-q", "--datastore"]).arg(&store).arg(&json_report).run();
+    let (_, again, _) = report(&store, &[]);
+    assert_eq!(again, found);
+}
