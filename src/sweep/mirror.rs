@@ -7,6 +7,8 @@ use std::sync::atomic::AtomicBool;
 use gix::remote::Direction;
 use sha2::{Digest as _, Sha256};
 
+use super::chain;
+
 /// Refs fetched: all of them, forced, as `git clone --mirror` does.
 const MIRROR_REFSPEC: &str = "+refs/*:refs/*";
 
@@ -45,11 +47,17 @@ pub fn mirror_path(cache: &Path, key: &str) -> PathBuf {
 /// The repository cannot be created, reached or read.
 pub fn mirror(url: &str, path: &Path, interrupt: &AtomicBool) -> Result<(), Error> {
     let fail = |message: String| Error { url: url.to_string(), path: path.to_path_buf(), message };
-    let repo = if path.join("HEAD").is_file() {
-        gix::open(path).map_err(|e| fail(chain(&e)))?
-    } else {
-        std::fs::create_dir_all(path).map_err(|e| fail(e.to_string()))?;
-        gix::init_bare(path).map_err(|e| fail(chain(&e)))?
+    let existing = path.join("HEAD").is_file().then(|| gix::open(path).ok()).flatten();
+    let repo = match existing {
+        Some(repo) => repo,
+        None => {
+            // Nothing there, or a mirror a killed sweep left half-created: start afresh.
+            if path.exists() {
+                std::fs::remove_dir_all(path).map_err(|e| fail(e.to_string()))?;
+            }
+            std::fs::create_dir_all(path).map_err(|e| fail(e.to_string()))?;
+            gix::init_bare(path).map_err(|e| fail(chain(&e)))?
+        }
     };
     let remote = repo
         .remote_at(url)
@@ -111,15 +119,4 @@ pub fn refs_digest(path: &Path) -> Result<String, String> {
     refs.sort();
     let digest = Sha256::digest(refs.join("\n").as_bytes());
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -333,26 +333,23 @@ fn scan_one_image(
     let progress = Progress::default();
     let mut result = scan_image(cx.matcher, &[image_ref], &options.image, &progress);
     (cx.filter)(None, &mut result);
-    let facts = git::RepoFacts {
-        blobs: result.stats.blobs as usize,
-        scanned_objects: digests.clone(),
-        ..git::RepoFacts::default()
-    };
+    let failed = !result.stats.errors.is_empty();
     let scanned = Scanned {
         findings: &result.findings,
-        scanned_objects: if result.stats.errors.is_empty() { &facts.scanned_objects } else { &[] },
+        // A manifest is marked scanned only when all of it was read.
+        scanned_objects: if failed { &[] } else { &digests },
         head_blobs: None,
-        blobs_scanned: facts.blobs as u64,
+        blobs_scanned: result.stats.blobs,
         blobs_skipped: 0,
         digest: Some(&digests.join(",")),
     };
     let recorded = cx.store.record_scan(cx.run, target, &scanned).map_err(|e| chain(&e))?;
-    if !result.stats.errors.is_empty() {
+    if failed {
         let errors: Vec<String> = result.stats.errors.iter().map(ToString::to_string).collect();
         return Err(errors.join("; "));
     }
     Ok(TargetOutcome::Scanned {
-        blobs_scanned: facts.blobs as u64,
+        blobs_scanned: result.stats.blobs,
         blobs_skipped: 0,
         new_findings: recorded.new_findings,
         findings: result.findings.len() as u64,
@@ -361,7 +358,7 @@ fn scan_one_image(
 }
 
 /// An error and its causes on one line.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
