@@ -231,6 +231,14 @@ fn second_sweep_scans_only_new_blobs_and_reports_new_and_fixed() {
     assert_eq!(r3_only.len(), 2);
     let (_, all, _) = report(&store, &[]);
     assert_eq!(all.len(), 21);
+    let (_, since_second, _) = report(&store, &["--since-run", "2"]);
+    assert_eq!(since_second, new);
+    let (_, since_first, _) = report(&store, &["--since-run", "1"]);
+    assert_eq!(since_first.len(), 21);
+    let (_, since_2000, _) = report(&store, &["--since", "2000-01-01"]);
+    assert_eq!(since_2000.len(), 21);
+    let (code, since_2100, _) = report(&store, &["--since", "2100-01-01"]);
+    assert_eq!((code, since_2100.len()), (0, 0));
 
     // Nothing changed: nothing read, exit 0.
     let (code, third) = sweep(&["--repos", repos_arg, "--datastore", store_arg], &[]);
