@@ -35,52 +35,8 @@ pub(super) fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
     let allowlist = Allowlist::new(&loaded.config.allowlist)
         .with_context(|| format!("in the allowlist of config {}", loaded.origin))?;
     let store = Store::open(&args.datastore)?;
-    let run_args = run_args(args)?;
-    let run = match store.unfinished_run("sweep", &run_args)? {
-        Some(run) => {
-            if !args.quiet {
-                output::warn(&format!("resuming interrupted sweep run {}", run.0));
-            }
-            run
-        }
-        None => store.begin_run("sweep", &run_args)?,
-    };
-    let cache = args.cache.clone().unwrap_or_else(|| args.datastore.join("cache"));
-    std::fs::create_dir_all(&cache)
-        .with_context(|| format!("cannot create the cache {}", cache.display()))?;
-    let jobs = if args.read.threads > 0 {
-        args.read.threads
-    } else {
-        std::thread::available_parallelism().map_or(2, usize::from)
-    };
-    let options = SweepOptions {
-        repos,
-        images,
-        cache,
-        jobs,
-        git: GitOptions {
-            max_file_size: args.read.max_file_size,
-            scan_binary: args.read.binary,
-            archives: keysweep::source::archive::ArchiveOptions {
-                decode: args.decode.options(),
-                ..archive_options(&args.archives, args.read.binary)
-            },
-            skip_objects: Default::default(),
-        },
-        image: ImageOptions {
-            platform: None,
-            all_platforms: false,
-            registry_auth: None,
-            insecure_registry: false,
-            docker_config: None,
-            max_file_size: args.read.max_file_size,
-            scan_binary: args.read.binary,
-            archives: keysweep::source::archive::ArchiveOptions {
-                decode: args.decode.options(),
-                ..archive_options(&args.archives, args.read.binary)
-            },
-        },
-    };
+    let run = start_run(&store, args)?;
+    let options = sweep_options(args, repos, images)?;
     // Enrichment reads CODEOWNERS from the repository it is given: one repository at a time
     // (it runs on findings only, so the lock is short unless verification is asked for).
     let enricher = Mutex::new(enrich::enricher(&args.enrich)?);
@@ -113,6 +69,62 @@ pub(super) fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
         Outcome::Failed
     } else {
         Outcome::Clean
+    })
+}
+
+/// Resumes the unfinished run with the same arguments (a killed sweep), else starts one.
+fn start_run(store: &Store, args: &SweepArgs) -> anyhow::Result<keysweep::store::RunId> {
+    let run_args = run_args(args)?;
+    Ok(match store.unfinished_run("sweep", &run_args)? {
+        Some(run) => {
+            if !args.quiet {
+                output::warn(&format!("resuming interrupted sweep run {}", run.0));
+            }
+            run
+        }
+        None => store.begin_run("sweep", &run_args)?,
+    })
+}
+
+/// The library's options from the command line; creates the cache.
+fn sweep_options(
+    args: &SweepArgs,
+    repos: Vec<String>,
+    images: Vec<String>,
+) -> anyhow::Result<SweepOptions> {
+    let cache = args.cache.clone().unwrap_or_else(|| args.datastore.join("cache"));
+    std::fs::create_dir_all(&cache)
+        .with_context(|| format!("cannot create the cache {}", cache.display()))?;
+    let jobs = if args.read.threads > 0 {
+        args.read.threads
+    } else {
+        std::thread::available_parallelism().map_or(2, usize::from)
+    };
+    let archives = keysweep::source::archive::ArchiveOptions {
+        decode: args.decode.options(),
+        ..archive_options(&args.archives, args.read.binary)
+    };
+    Ok(SweepOptions {
+        repos,
+        images,
+        cache,
+        jobs,
+        git: GitOptions {
+            max_file_size: args.read.max_file_size,
+            scan_binary: args.read.binary,
+            archives,
+            skip_objects: Default::default(),
+        },
+        image: ImageOptions {
+            platform: None,
+            all_platforms: false,
+            registry_auth: None,
+            insecure_registry: false,
+            docker_config: None,
+            max_file_size: args.read.max_file_size,
+            scan_binary: args.read.binary,
+            archives,
+        },
     })
 }
 
