@@ -282,9 +282,16 @@ fn git(args: GitArgs) -> anyhow::Result<Outcome> {
         Some(recording) => recording.options(options)?,
         None => options,
     };
-    let mut result = session.run(out, |progress| {
+    let scanned = session.run(out, |progress| {
         scan_git(&session.loaded.matcher, &args.repo, &mode, &options, progress)
-    })?;
+    });
+    let mut result = match scanned {
+        Ok(result) => result,
+        Err(e) => {
+            recording.iter().for_each(store::GitRecording::abandon);
+            return Err(e.into());
+        }
+    };
     session.suppress_and_enrich(&mut result);
     if let Some(recording) = recording {
         recording.finish(&result)?;

@@ -41,6 +41,13 @@ impl GitRecording {
         Ok(options)
     }
 
+    /// Closes the run as failed: the repository could not be scanned at all.
+    pub(super) fn abandon(&self) {
+        if let Err(e) = self.store.finish_run(self.run, "failed") {
+            output::warn(&format!("{e:#}"));
+        }
+    }
+
     /// Records the scan (one transaction) and closes the run.
     pub(super) fn finish(self, result: &ScanResult) -> anyhow::Result<()> {
         let facts = result.git.clone().unwrap_or_default();

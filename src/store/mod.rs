@@ -277,13 +277,14 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(self.sql("reading scanned blobs"))
     }
 
-    /// The latest run that scanned something (merges excluded): what `--new` compares with.
+    /// The latest run that completed a target (a run that failed at the start, or only
+    /// merged, does not count): what `--new` compares with.
     ///
     /// # Errors
     /// The query fails.
     pub fn latest_run(&self) -> Result<Option<RunId>, Error> {
         self.lock()
-            .query_row("SELECT max(id) FROM runs WHERE kind != 'merge'", [], |row| {
+            .query_row("SELECT max(run) FROM run_targets WHERE status = 'ok'", [], |row| {
                 row.get::<_, Option<i64>>(0)
             })
             .map(|id| id.map(RunId))
@@ -339,6 +340,11 @@ mod tests {
         assert_eq!(store.unfinished_run("sweep", "repos=/b").expect("query"), None);
         store.finish_run(run, "ok").expect("finish");
         assert_eq!(store.unfinished_run("sweep", "repos=/a").expect("query"), None);
+        // Only a run that completed a target counts as the latest.
+        assert_eq!(store.latest_run().expect("latest"), None);
+        let target = store.target("/srv/r", "git").expect("target");
+        store.record_unchanged(run, target).expect("record");
+        store.begin_run("git", "/srv/r").expect("a run that failed at the start");
         assert_eq!(store.latest_run().expect("latest"), Some(run));
     }
 }
