@@ -7,6 +7,7 @@ if ! command -v git >/dev/null || ! command -v python3 >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq git python3 python3-pip
 fi
+# The sweep tests (tests/sweep.rs) serve repositories with `git daemon`, part of Debian's git.
 # The registry tests (tests/image/registry.rs): a local registry, skopeo to push to it, and
 # htpasswd (bcrypt) for its basic-auth configuration.
 if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null \

@@ -28,6 +28,6 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
-/// Sweeping many repositories: listing an organisation's or group's repositories.
+pub mod store;
 pub mod sweep;
 pub mod verify;

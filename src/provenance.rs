@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A git commit, as much of it as a responder needs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Commit {
     /// Author time, seconds since the epoch (first, so that sorting puts the oldest first).
     pub timestamp: i64,
@@ -17,10 +17,14 @@ pub struct Commit {
     pub email: String,
     /// Author date, RFC 3339 in UTC.
     pub date: String,
+    /// The repository (URL or path as swept), for findings read back from a findings store,
+    /// where many repositories' findings meet; `None` for a scan of one repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
 }
 
 /// A container image as scanned: what the user named and what it resolved to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ImageInfo {
     /// The reference as given (`oci:DIR:TAG`, `docker-archive:FILE`, `registry/repo:tag`).
     pub reference: String,
@@ -43,7 +47,7 @@ impl ImageInfo {
 }
 
 /// The origin of a scanned blob.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Provenance {
     /// A file in a working tree.

@@ -81,6 +81,8 @@ pub struct ScanResult {
     pub findings: Vec<Finding>,
     /// Counters.
     pub stats: ScanStats,
+    /// For git history: what the repository looked like and which objects were read.
+    pub git: Option<git::RepoFacts>,
 }
 
 /// Scans files, directories and `-` (stdin).
@@ -97,7 +99,7 @@ pub fn scan_paths(
     stats.errors.sort_by(|a, b| a.input.cmp(&b.input));
     let findings = finding::group(matcher.rules(), hits);
     stats.elapsed = started.elapsed();
-    ScanResult { findings, stats }
+    ScanResult { findings, stats, git: None }
 }
 
 /// Scans a git repository: history, a range or staged changes (see [`git::Mode`]).
@@ -136,7 +138,7 @@ pub fn scan_git(
     }
     log::info!("git: {} commits, {} distinct blobs", facts.commits, facts.blobs);
     stats.elapsed = started.elapsed();
-    Ok(ScanResult { findings, stats })
+    Ok(ScanResult { findings, stats, git: Some(facts) })
 }
 
 /// Scans container images: configs and every layer, each distinct file content once; a
@@ -157,7 +159,7 @@ pub fn scan_image(
     let findings = finding::group(matcher.rules(), facts.expand(hits));
     log::info!("image: {} files listed", facts.files());
     stats.elapsed = started.elapsed();
-    ScanResult { findings, stats }
+    ScanResult { findings, stats, git: None }
 }
 
 /// Scans build and CI logs, each streamed through the log cleaner in bounded memory (see
@@ -178,7 +180,7 @@ pub fn scan_logs(
     stats.errors.sort_by(|a, b| a.input.cmp(&b.input));
     let findings = finding::group(matcher.rules(), hits);
     stats.elapsed = started.elapsed();
-    ScanResult { findings, stats }
+    ScanResult { findings, stats, git: None }
 }
 
 /// Scans one in-memory blob (used by tests, benchmarks and future sources).
@@ -187,7 +189,7 @@ pub fn scan_bytes(matcher: &Matcher, data: &[u8], provenance: Provenance) -> Sca
     let progress = Progress::default();
     Worker::new(matcher, &shared, &progress).blob(data, provenance);
     let (hits, stats) = shared.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    ScanResult { findings: finding::group(matcher.rules(), hits), stats }
+    ScanResult { findings: finding::group(matcher.rules(), hits), stats, git: None }
 }
 
 /// One thread's share of a scan.

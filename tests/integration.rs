@@ -27,4 +27,5 @@ mod notebook;
 mod owner;
 mod redaction;
 mod report;
+mod sweep;
 mod verify;

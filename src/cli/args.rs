@@ -32,6 +32,12 @@ pub enum Command {
     /// (reads the hook payload on stdin; exit 2 blocks).
     #[command(long_about = GUARD_ABOUT)]
     Guard(GuardArgs),
+    /// Sweep many repositories and images into a findings store, incrementally.
+    Sweep(SweepArgs),
+    /// Print findings from a findings store (all, new, fixed, by owner, account, tier, target).
+    Report(ReportArgs),
+    /// Fold shard stores (directories with keysweep.db) or JSON reports into one store.
+    Merge(MergeArgs),
 }
 
 const GUARD_ABOUT: &str = "\
@@ -75,6 +81,10 @@ pub struct GitArgs {
     /// Also scan objects that no ref reaches (dangling and unreachable blobs).
     #[arg(long)]
     pub all_objects: bool,
+    /// Record the run in the findings store in DIR (DIR/keysweep.db) and skip blobs an earlier
+    /// run recorded; the report and exit code cover what this run read.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["staged", "range", "since", "since_date"])]
+    pub datastore: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -552,4 +562,132 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// Options of `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Repositories, one a line (`#` comments): local paths, `file://`, `git://`, `https://`
+    /// or ssh URLs (`ssh://...`, `user@host:path`).
+    #[arg(long, value_name = "FILE")]
+    pub repos: Option<PathBuf>,
+    /// Image references, one a line (as `keysweep image` takes them).
+    #[arg(long, value_name = "FILE")]
+    pub images: Option<PathBuf>,
+    /// The findings store (DIR/keysweep.db).
+    #[arg(long, value_name = "DIR")]
+    pub datastore: PathBuf,
+    /// Sweep only shard I of N (1-based): a stable hash of each normalised URL decides.
+    #[arg(long, value_name = "I/N", value_parser = keysweep::sweep::targets::Shard::parse)]
+    pub shard: Option<keysweep::sweep::targets::Shard>,
+    /// Where bare mirrors are kept between sweeps (default: DIR/cache).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Also sweep every repository of this GitHub organisation.
+    #[arg(long, value_name = "NAME")]
+    pub github_org: Option<String>,
+    /// Also sweep every project of this GitLab group.
+    #[arg(long, value_name = "NAME")]
+    pub gitlab_group: Option<String>,
+    /// The forge's API base URL (default: the public GitHub or GitLab API).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// The environment variable holding the forge API token.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+    /// The summary's format on stdout.
+    #[arg(long, short = 'f', value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
+    /// Config file with user rules and allowlists (default: ./.keysweep.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Never draw progress bars.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// No progress and no warnings, only the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// More diagnostics on stderr (-v, -vv). Never prints secrets.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+}
+
+/// `sweep --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// One line.
+    Text,
+    /// A JSON object (counts and failures).
+    Json,
+}
+
+/// Options of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The findings store (DIR/keysweep.db).
+    #[arg(long, value_name = "DIR")]
+    pub datastore: PathBuf,
+    /// Only findings first seen in the latest run.
+    #[arg(long, conflicts_with_all = ["since_run", "since"])]
+    pub new: bool,
+    /// Only findings first seen in run N or later.
+    #[arg(long, value_name = "N", conflicts_with = "since")]
+    pub since_run: Option<i64>,
+    /// Only findings first seen in a run started on or after DATE (YYYY-MM-DD, RFC 3339, or
+    /// seconds since the epoch).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<i64>,
+    /// Only findings fixed: none of their blobs is at HEAD any more.
+    #[arg(long)]
+    pub fixed: bool,
+    /// Only findings owned by X: a CODEOWNERS owner, or the introducing author's name or e-mail.
+    #[arg(long, value_name = "X")]
+    pub owner: Option<String>,
+    /// Only findings of AWS account ID.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Only findings of blast-radius tier T (admin, privilege-escalation, data-access, write,
+    /// read-only, unknown).
+    #[arg(long, value_name = "T")]
+    pub tier: Option<String>,
+    /// Only locations in this repository (URL or path, as swept) or image reference.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Report format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Config file with user rules (their findings are reported only when the rules load).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Print only the report.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Options of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The store to fold into (created if missing).
+    #[arg(long, value_name = "OUT")]
+    pub datastore: PathBuf,
+    /// Shard stores (directories holding keysweep.db) or keysweep JSON reports.
+    #[arg(required = true, value_name = "SRC")]
+    pub sources: Vec<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }

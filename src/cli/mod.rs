@@ -8,6 +8,8 @@ pub mod args;
 mod enrich;
 mod guard;
 mod output;
+mod store;
+mod sweep;
 
 use std::{
     io::Write as _,
@@ -75,6 +77,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Rules(RulesCommand::List(args)) => rules_list(&args),
         Command::Rules(RulesCommand::Check(args)) => rules_check(&args),
         Command::Guard(args) => Ok(guard::guard(&args)),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Report(args) => store::report(&args),
+        Command::Merge(args) => store::merge(&args),
     }
 }
 
@@ -156,6 +161,19 @@ impl Session {
 
     /// Suppresses, reports errors, writes the report and decides the outcome.
     fn finish(&self, out: &OutputArgs, mut result: ScanResult) -> anyhow::Result<Outcome> {
+        self.suppress_and_enrich(&mut result);
+        self.write(out, &result)
+    }
+
+    /// Drops allowlisted and baselined findings, then enriches the rest.
+    fn suppress_and_enrich(&self, result: &mut ScanResult) {
+        self.suppress(result);
+        let enriched = self.enricher.apply(&mut result.findings, self.loaded.matcher.rules());
+        enrich::report(&enriched);
+    }
+
+    /// Drops allowlisted and baselined findings and locations.
+    fn suppress(&self, result: &mut ScanResult) {
         let before = result.findings.len();
         let paths = self.allowlist.paths();
         for finding in &mut result.findings {
@@ -169,8 +187,10 @@ impl Session {
                 && !self.baseline.as_ref().is_some_and(|b| b.contains(f))
         });
         result.stats.suppressed += (before - result.findings.len()) as u64;
-        let enriched = self.enricher.apply(&mut result.findings, self.loaded.matcher.rules());
-        enrich::report(&enriched);
+    }
+
+    /// Reports input errors, writes the report and decides the outcome.
+    fn write(&self, out: &OutputArgs, result: &ScanResult) -> anyhow::Result<Outcome> {
         for error in &result.stats.errors {
             output::warn(&keysweep::report::text::sanitize(&error.to_string()));
         }
@@ -210,7 +230,7 @@ impl Session {
     }
 }
 
-fn report_format(format: FormatArg) -> Format {
+pub(crate) fn report_format(format: FormatArg) -> Format {
     match format {
         FormatArg::Text => Format::Text,
         FormatArg::Json => Format::Json,
@@ -267,12 +287,32 @@ fn git(args: GitArgs) -> anyhow::Result<Outcome> {
             decode: args.decode.options(),
             ..archive_options(&args.archives, args.read.binary)
         },
+        skip_objects: Default::default(),
     };
     use_threads(args.read.threads);
-    let result = session.run(out, |progress| {
+    let recording = match &args.datastore {
+        Some(dir) => Some(store::GitRecording::start(dir, &args.repo)?),
+        None => None,
+    };
+    let options = match &recording {
+        Some(recording) => recording.options(options)?,
+        None => options,
+    };
+    let scanned = session.run(out, |progress| {
         scan_git(&session.loaded.matcher, &args.repo, &mode, &options, progress)
-    })?;
-    session.finish(out, result)
+    });
+    let mut result = match scanned {
+        Ok(result) => result,
+        Err(e) => {
+            recording.iter().for_each(store::GitRecording::abandon);
+            return Err(e.into());
+        }
+    };
+    session.suppress_and_enrich(&mut result);
+    if let Some(recording) = recording {
+        recording.finish(&result)?;
+    }
+    session.write(out, &result)
 }
 
 fn archive_options(args: &ArchiveArgs, scan_binary: bool) -> ArchiveOptions {

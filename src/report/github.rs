@@ -214,6 +214,7 @@ mod tests {
             author: "Ann".into(),
             email: "ann@example.org".into(),
             date: "1970-01-01T00:00:00Z".into(),
+            repository: None,
         });
         let blob = Provenance::GitBlob { commit, path: "lib/x.jar".into(), blob: "b".into() };
         let member = Provenance::Nested { parent: Box::new(blob), member: "k.txt".into() };
@@ -240,6 +241,7 @@ mod tests {
             author: "Ann".into(),
             email: "ann@example.org".into(),
             date: "1970-01-01T00:00:00Z".into(),
+            repository: None,
         });
         let found = finding(Provenance::GitMessage { commit, tag: None }, Severity::Critical);
         assert_eq!(

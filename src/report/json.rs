@@ -87,6 +87,9 @@ struct LocationWire<'a> {
     source: &'static str,
     path: String,
     relative_path: String,
+    /// The repository, for findings read from a findings store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,6 +212,7 @@ fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
         source: location.provenance.kind(),
         path: location.provenance.display_path(),
         relative_path: location.provenance.relative_path(),
+        repository: commit.and_then(|c| c.repository.as_deref()),
         commit: commit.map(|c| c.id.as_str()),
         author: commit.map(|c| c.author.as_str()),
         email: commit.map(|c| c.email.as_str()),

@@ -183,6 +183,7 @@ mod tests {
             author: "Ann".into(),
             email: "ann@example.org".into(),
             date: "1970-01-01T00:00:00Z".into(),
+            repository: None,
         });
         let blob = Provenance::GitBlob { commit, path: "deploy/prod.env".into(), blob: "b".into() };
         let file = Provenance::File { path: "./a.txt".into(), relative: "a.txt".into() };

@@ -95,12 +95,15 @@ fn write_finding(
         writeln!(out, "  {}", paint.paint(AnsiColor::Magenta.on_default(), &place))?;
         if let Some(commit) = location.provenance.commit() {
             let by = format!("{} <{}>", commit.author, commit.email);
-            let line = format!(
+            let mut line = format!(
                 "commit {} by {} on {}",
                 &commit.id[..commit.id.len().min(12)],
                 sanitize(&by),
                 commit.date
             );
+            if let Some(repository) = &commit.repository {
+                line.push_str(&format!(" in {}", sanitize(repository)));
+            }
             writeln!(out, "      {}", paint.paint(AnsiColor::Cyan.on_default(), &line))?;
         }
         if let Some(line) = image_line(location.provenance.root()) {

@@ -91,6 +91,9 @@ pub struct GitOptions {
     pub scan_binary: bool,
     /// How far archives found in blobs are opened.
     pub archives: ArchiveOptions,
+    /// Objects an earlier run already scanned (blobs, and commits whose messages it scanned):
+    /// not read again. A findings store fills this for incremental scans.
+    pub skip_objects: Arc<HashSet<ObjectId>>,
 }
 
 /// Facts about the repository that enrichment needs after the scan.
@@ -100,8 +103,13 @@ pub struct RepoFacts {
     pub head_blobs: HashSet<String>,
     /// Commits read.
     pub commits: usize,
-    /// Distinct blobs listed for scanning.
+    /// Distinct blobs listed for scanning (after `skip_objects`).
     pub blobs: usize,
+    /// Distinct blobs not read because `skip_objects` named them.
+    pub blobs_skipped: usize,
+    /// Ids of the objects this scan read: the blobs listed and the commits whose messages it
+    /// scanned (a store records them so that the next run skips them).
+    pub scanned_objects: Vec<String>,
 }
 
 /// Distinct blobs in the order they were first seen (parents first, tree order), which keeps
@@ -128,6 +136,17 @@ impl Inventory {
 
     fn len(&self) -> usize {
         self.blobs.len()
+    }
+
+    /// Drops the blobs `known` names; returns how many.
+    fn drop_known(&mut self, known: &HashSet<ObjectId>) -> usize {
+        if known.is_empty() {
+            return 0;
+        }
+        let before = self.blobs.len();
+        self.blobs.retain(|(id, _)| !known.contains(id));
+        self.index = self.blobs.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+        before - self.blobs.len()
     }
 }
 
@@ -219,9 +238,18 @@ pub fn scan<S: BlobSink>(
     if let Mode::History { all_objects: true } = mode {
         unreachable_blobs(&repo, &mut inventory, &mut sink);
     }
+    facts.blobs_skipped = inventory.drop_known(&options.skip_objects);
     facts.commits = commits.len();
     facts.blobs = inventory.len();
-    let selected: Vec<&CommitNode> = commits.iter().filter(|c| keep(c)).collect();
+    let selected: Vec<&CommitNode> =
+        commits.iter().filter(|c| keep(c) && !options.skip_objects.contains(&c.id)).collect();
+    facts.scanned_objects = inventory
+        .blobs
+        .iter()
+        .map(|(id, _)| id)
+        .chain(selected.iter().map(|c| &c.id))
+        .map(ToString::to_string)
+        .collect();
     scan_messages(&selected, &mut sink);
     if !matches!(mode, Mode::SinceRev(_) | Mode::SinceDate(_)) {
         for tag in &tags {
@@ -352,6 +380,7 @@ fn peel(
                     author: tagger.as_ref().map_or_else(String::new, |t| t.name.to_string()),
                     email: tagger.as_ref().map_or_else(String::new, |t| t.email.to_string()),
                     date: rfc3339(tagger.as_ref().map_or(0, |t| t.seconds())),
+                    repository: None,
                 };
                 tags.push(TagMessage {
                     message: tag.message.to_vec(),
@@ -371,6 +400,7 @@ fn peel(
                     author: String::new(),
                     email: String::new(),
                     date: rfc3339(0),
+                    repository: None,
                 };
                 tags.push(TagMessage {
                     message: object.data.to_vec(),
@@ -441,6 +471,7 @@ fn ancestors(
                     .as_ref()
                     .map_or_else(String::new, |a| a.email.to_str_lossy().trim().to_string()),
                 date: rfc3339(timestamp),
+                repository: None,
             }),
             message: commit.message.to_vec(),
         };

@@ -245,3 +245,18 @@ struct PlannedImage {
     /// Errors met while planning this image (config unreadable, digest mismatch).
     errors: Vec<InputError>,
 }
+
+/// The manifest digests `image_ref` resolves to (one per platform scanned), without reading
+/// any layer: a findings store skips an image whose digests it has already scanned.
+///
+/// # Errors
+/// As planning a scan: no layout, archive, manifest or platform.
+pub fn manifest_digests(
+    image_ref: &ImageRef,
+    options: &ImageOptions,
+) -> Result<Vec<String>, Error> {
+    let plan = plan::plan(image_ref, options)?;
+    let mut digests: Vec<String> = plan.images.iter().map(|i| i.info.digest.clone()).collect();
+    digests.sort();
+    Ok(digests)
+}
