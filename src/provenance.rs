@@ -266,9 +266,18 @@ impl Provenance {
         }
     }
 
-    /// For a notebook cell: `cell 3 source` or `cell 3 output 0`.
+    /// This provenance without the decodings around it: where the encoded text is.
+    pub fn undecoded(&self) -> &Provenance {
+        let mut at = self;
+        while let Provenance::Decoded { parent, .. } = at {
+            at = parent;
+        }
+        at
+    }
+
+    /// For a notebook cell (decoded text in one too): `cell 3 source` or `cell 3 output 0`.
     pub fn notebook_cell(&self) -> Option<String> {
-        match self {
+        match self.undecoded() {
             Provenance::Notebook { cell, output: None, .. } => Some(format!("cell {cell} source")),
             Provenance::Notebook { cell, output: Some(output), .. } => {
                 Some(format!("cell {cell} output {output}"))

@@ -266,3 +266,33 @@ scantest!(notebook_committed_to_git_is_reported_at_its_cell, |dir, cmd| {
     let in_file = position(&nb, &key);
     assert_eq!((location["file_line"].as_u64(), location["file_column"].as_u64()), pos(in_file));
 });
+
+scantest!(base64_in_a_cell_output_is_decoded_at_the_cell, |dir, cmd| {
+    use base64::Engine as _;
+    let (key, _) = pair(707);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("id={key}\n"));
+    let text = ["creds:\n".to_string(), format!("value: {encoded}\n")];
+    let nb = notebook(json!([
+        {"cell_type": "code", "execution_count": 1, "metadata": {},
+         "outputs": [{"name": "stdout", "output_type": "stream", "text": text}],
+         "source": ["import os\n", "print(os.environ['CREDS_B64'])"]},
+    ]));
+    dir.create("analysis.ipynb", &nb);
+    let scan = cmd.scan_json(["."]);
+    scan.out.assert_code(1);
+    // "id=" is 3 bytes: the key id's bits start at the 2nd quad's first character.
+    let (line, column) = position(text.concat(), &encoded);
+    let (file_line, file_column) = position(&nb, &encoded);
+    let location = only_location(&scan);
+    assert_eq!(scan.json["findings"][0]["rule"], KEY_RULE, "{}", scan.out);
+    assert_eq!(location["encoding"], "base64", "{location}");
+    assert_cell(
+        location,
+        (0, "output", Some(0), "text"),
+        (line, column + 4),
+        (file_line, file_column + 4),
+    );
+    assert_sarif(&sarif_result(&dir), (file_line, file_column + 4), 0, "output", line);
+    let text = text_report(&dir);
+    assert!(text.contains("analysis.ipynb cell 0 output 0, line 2:12 (base64)"), "{text}");
+});

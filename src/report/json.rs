@@ -155,7 +155,7 @@ struct NotebookWire<'a> {
 }
 
 fn notebook_wire(provenance: &Provenance) -> Option<NotebookWire<'_>> {
-    match provenance {
+    match provenance.undecoded() {
         Provenance::Notebook { cell, output, field, file_start, .. } => Some(NotebookWire {
             cell: *cell,
             cell_part: if output.is_some() { "output" } else { "source" },

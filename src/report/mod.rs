@@ -77,7 +77,7 @@ pub fn write(
 /// Where a location's secret starts and ends in the file itself, as (line, column) pairs: a
 /// notebook cell's location is moved from the cell's text to the `.ipynb` file.
 pub(crate) fn file_region(location: &Location) -> ((usize, usize), (usize, usize)) {
-    match &location.provenance {
+    match location.provenance.undecoded() {
         Provenance::Notebook { file_start, file_end, .. } => (*file_start, *file_end),
         _ => {
             ((location.start.line, location.start.column), (location.end.line, location.end.column))

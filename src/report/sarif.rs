@@ -173,7 +173,9 @@ fn result(finding: &Finding, location: &FindingLocation, show: bool) -> SarifRes
 
 /// The cell of a notebook location, and the line and column in the cell's text.
 fn notebook_properties(location: &FindingLocation, values: &mut BTreeMap<String, Value>) {
-    let Provenance::Notebook { cell, output, field, .. } = &location.provenance else { return };
+    let Provenance::Notebook { cell, output, field, .. } = location.provenance.undecoded() else {
+        return;
+    };
     values.insert("cell".into(), json!(cell));
     values.insert("cellPart".into(), json!(if output.is_some() { "output" } else { "source" }));
     if let Some(output) = output {

@@ -66,25 +66,51 @@ impl Worker<'_> {
                     delta.added(data, start, end)
                 });
             }
-            if matches.is_empty() {
-                continue;
-            }
-            for parent in parents.get_or_insert_with(&mut *provenances).iter() {
-                let provenance = Provenance::Notebook {
-                    parent: Box::new(parent.clone()),
-                    cell: part.cell,
-                    output: part.output,
-                    field: part.field.clone(),
-                    file_start: (0, 0),
-                    file_end: (0, 0),
-                };
-                let before = cell_hits.len();
-                let dropped =
-                    finding::hits_in_blob(rules, &part.text, &provenance, &matches, &mut cell_hits);
-                self.stats.suppressed_inline += dropped as u64;
-                for hit in &mut cell_hits[before..] {
-                    place_in_file(hit, part, data, &mut lines);
+            let mut cell_provenances = || {
+                parents
+                    .get_or_insert_with(&mut *provenances)
+                    .iter()
+                    .map(|parent| Provenance::Notebook {
+                        parent: Box::new(parent.clone()),
+                        cell: part.cell,
+                        output: part.output,
+                        field: part.field.clone(),
+                        file_start: (0, 0),
+                        file_end: (0, 0),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let part_from = cell_hits.len();
+            let mut cells = None;
+            if !matches.is_empty() {
+                for provenance in cells.insert(cell_provenances()).iter() {
+                    let dropped = finding::hits_in_blob(
+                        rules,
+                        &part.text,
+                        provenance,
+                        &matches,
+                        &mut cell_hits,
+                    );
+                    self.stats.suppressed_inline += dropped as u64;
                 }
+            }
+            // What the cell's text encodes, matched with the cell's own matches and hits in
+            // place (a decoded secret the cell shows raw is the raw one).
+            std::mem::swap(&mut self.matches, &mut matches);
+            std::mem::swap(&mut self.hits, &mut cell_hits);
+            let mut cells = || cells.take().unwrap_or_else(&mut cell_provenances);
+            let mut keep = |at: &std::ops::Range<usize>| {
+                delta.is_none_or(|d| {
+                    let (start, end) =
+                        file_span(part, Span { start: at.start, end: at.end }, data.len());
+                    d.added(data, start, end)
+                })
+            };
+            self.scan_decoded(&part.text, &mut cells, part_from, &mut keep);
+            std::mem::swap(&mut self.matches, &mut matches);
+            std::mem::swap(&mut self.hits, &mut cell_hits);
+            for hit in &mut cell_hits[part_from..] {
+                place_in_file(hit, part, data, &mut lines);
             }
         }
         matcher.scan(data, &mut self.scratch, &mut matches);
@@ -141,7 +167,11 @@ fn file_span(part: &Part, span: Span, len: usize) -> (usize, usize) {
 /// Sets where a cell hit's secret is in the notebook file `data`.
 fn place_in_file(hit: &mut Hit, part: &Part, data: &[u8], lines: &mut LineIndex) {
     let (start, end) = file_span(part, hit.location.span, data.len());
-    if let Provenance::Notebook { file_start, file_end, .. } = &mut hit.location.provenance {
+    let mut provenance = &mut hit.location.provenance;
+    while let Provenance::Decoded { parent, .. } = provenance {
+        provenance = parent;
+    }
+    if let Provenance::Notebook { file_start, file_end, .. } = provenance {
         let (start, end) = (lines.position(data, start), lines.position(data, end));
         *file_start = (start.line, start.column);
         *file_end = (end.line, end.column);
