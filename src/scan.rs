@@ -394,14 +394,6 @@ impl BlobSink for Worker<'_> {
         self.program_source = false;
     }
 
-    fn blob(&mut self, data: &[u8], provenance: Provenance) {
-        self.program_source = matches!(&provenance, Provenance::File { path, .. }
-            if crate::decode::is_program_source(path));
-        let mut once = Some(provenance);
-        self.blob_at(data, &mut || once.take().into_iter().collect(), None);
-        self.program_source = false;
-    }
-
     fn blob_at(
         &mut self,
         data: &[u8],

@@ -52,14 +52,7 @@ impl GitRecording {
     pub(super) fn finish(self, result: &ScanResult) -> anyhow::Result<()> {
         let facts = result.git.clone().unwrap_or_default();
         let failed = !result.stats.errors.is_empty();
-        let scanned = Scanned {
-            findings: &result.findings,
-            scanned_objects: if failed { &[] } else { &facts.scanned_objects },
-            head_blobs: (!facts.head_blobs.is_empty()).then_some(&facts.head_blobs),
-            blobs_scanned: facts.blobs as u64,
-            blobs_skipped: facts.blobs_skipped as u64,
-            digest: None,
-        };
+        let scanned = Scanned::git(result, &facts, None);
         let recorded = self.store.record_scan(self.run, self.target, &scanned)?;
         self.store.finish_run(self.run, if failed { "failed" } else { "ok" })?;
         log::info!(

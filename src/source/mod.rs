@@ -105,6 +105,18 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// An error and its causes on one line, as the CLI prints anyhow chains.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Receives what a source reads. One sink per worker thread.
 pub trait BlobSink: Send {
     /// A blob to scan, found at every place `provenances` lists (called only when the blob has
@@ -128,10 +140,14 @@ pub trait BlobSink: Send {
         let _ = name;
         self.blob_at(data, provenances, delta);
     }
-    /// A blob to scan, from one place.
+    /// A blob to scan, from one place (a file's path names it, see [`BlobSink::blob_named`]).
     fn blob(&mut self, data: &[u8], provenance: Provenance) {
+        let name = match &provenance {
+            Provenance::File { path, .. } => path.clone(),
+            _ => String::new(),
+        };
         let mut once = Some(provenance);
-        self.blob_at(data, &mut || once.take().into_iter().collect(), None);
+        self.blob_named(&name, data, &mut || once.take().into_iter().collect(), None);
     }
     /// An input that could not be read.
     fn error(&mut self, error: InputError);

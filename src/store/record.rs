@@ -9,6 +9,8 @@ use sha2::{Digest as _, Sha256};
 use super::{Error, RunId, Store, TargetId};
 use crate::finding::{Finding, Location};
 use crate::provenance::Provenance;
+use crate::scan::ScanResult;
+use crate::source::git::RepoFacts;
 
 /// What one scan of a target produced.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +27,24 @@ pub struct Scanned<'a> {
     pub blobs_skipped: u64,
     /// The target's refs or manifest digest, to skip it when unchanged.
     pub digest: Option<&'a str>,
+}
+
+impl<'a> Scanned<'a> {
+    /// A git history scan. After an input error nothing is marked scanned and no digest is
+    /// kept, so the retry reads the repository again (recorded findings and locations are not
+    /// duplicated); no HEAD tree read (an unborn or broken HEAD) does not make every finding
+    /// fixed.
+    pub fn git(result: &'a ScanResult, facts: &'a RepoFacts, digest: Option<&'a str>) -> Self {
+        let failed = !result.stats.errors.is_empty();
+        Scanned {
+            findings: &result.findings,
+            scanned_objects: if failed { &[] } else { &facts.scanned_objects },
+            head_blobs: (!facts.head_blobs.is_empty()).then_some(&facts.head_blobs),
+            blobs_scanned: facts.blobs as u64,
+            blobs_skipped: facts.blobs_skipped as u64,
+            digest: if failed { None } else { digest },
+        }
+    }
 }
 
 /// What recording changed.

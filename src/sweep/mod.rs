@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::matcher::Matcher;
 use crate::scan::{Progress, ScanResult, scan_git, scan_image};
+use crate::source::error_chain as chain;
 use crate::source::git::{self, GitOptions};
 use crate::source::image::{self, ImageOptions, ImageRef};
 use crate::store::{RunId, Scanned, Store, TargetId};
@@ -205,10 +206,8 @@ fn sweep_repo(
         Ok(target) => target,
         Err(e) => return TargetOutcome::Failed(chain(&e)),
     };
-    match cx.store.done_in_run(cx.run, target) {
-        Ok(true) => return TargetOutcome::Resumed,
-        Ok(false) => {}
-        Err(e) => return TargetOutcome::Failed(chain(&e)),
+    if let Some(outcome) = resumed(cx, target) {
+        return outcome;
     }
     let path = mirror::mirror_path(&options.cache, &key);
     let outcome = mirror::mirror(entry, &path, interrupt)
@@ -218,15 +217,32 @@ fn sweep_repo(
                 .map_err(|e| format!("cannot read refs of {}: {e}", path.display()))
         })
         .and_then(|digest| scan_repo(&path, &digest, target, options, cx));
+    settle(cx, target, outcome)
+}
+
+/// `Resumed` when the run being resumed already did `target`; a failure to ask, as the
+/// target's failure.
+fn resumed(cx: &Context<'_>, target: TargetId) -> Option<TargetOutcome> {
+    match cx.store.done_in_run(cx.run, target) {
+        Ok(true) => Some(TargetOutcome::Resumed),
+        Ok(false) => None,
+        Err(e) => Some(TargetOutcome::Failed(chain(&e))),
+    }
+}
+
+/// A target's outcome, with a failure recorded in the store (the store keeps the target's
+/// name beside its error; warnings add it).
+fn settle(
+    cx: &Context<'_>,
+    target: TargetId,
+    outcome: Result<TargetOutcome, String>,
+) -> TargetOutcome {
     match outcome {
         Ok(outcome) => outcome,
-        Err(error) => {
-            // The store keeps the target's name beside its error; warnings add it.
-            if let Err(e) = cx.store.record_failure(cx.run, target, &error) {
-                return TargetOutcome::Failed(format!("{error} (and {})", chain(&e)));
-            }
-            TargetOutcome::Failed(error)
-        }
+        Err(error) => match cx.store.record_failure(cx.run, target, &error) {
+            Ok(()) => TargetOutcome::Failed(error),
+            Err(e) => TargetOutcome::Failed(format!("{error} (and {})", chain(&e))),
+        },
     }
 }
 
@@ -263,18 +279,7 @@ fn record(
     digest: Option<&str>,
 ) -> Result<TargetOutcome, String> {
     let failed = !result.stats.errors.is_empty();
-    let scanned = Scanned {
-        findings: &result.findings,
-        // Nothing is marked scanned after an input error: the retry reads the repository again
-        // (recorded findings and locations are not duplicated).
-        scanned_objects: if failed { &[] } else { &facts.scanned_objects },
-        // No HEAD tree read (an unborn or broken HEAD) must not make every finding "fixed".
-        head_blobs: (!facts.head_blobs.is_empty()).then_some(&facts.head_blobs),
-        blobs_scanned: facts.blobs as u64,
-        blobs_skipped: facts.blobs_skipped as u64,
-        // A partial read must not make the next sweep skip the repository as unchanged.
-        digest: if failed { None } else { digest },
-    };
+    let scanned = Scanned::git(result, facts, digest);
     let recorded = cx.store.record_scan(cx.run, target, &scanned).map_err(|e| chain(&e))?;
     if failed {
         let errors: Vec<String> = result.stats.errors.iter().map(ToString::to_string).collect();
@@ -299,21 +304,10 @@ fn sweep_image(reference: &str, options: &SweepOptions, cx: &Context<'_>) -> Tar
         Ok(target) => target,
         Err(e) => return TargetOutcome::Failed(chain(&e)),
     };
-    match cx.store.done_in_run(cx.run, target) {
-        Ok(true) => return TargetOutcome::Resumed,
-        Ok(false) => {}
-        Err(e) => return TargetOutcome::Failed(chain(&e)),
+    if let Some(outcome) = resumed(cx, target) {
+        return outcome;
     }
-    let outcome = scan_one_image(reference, target, options, cx);
-    match outcome {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            if let Err(e) = cx.store.record_failure(cx.run, target, &error) {
-                return TargetOutcome::Failed(format!("{error} (and {})", chain(&e)));
-            }
-            TargetOutcome::Failed(error)
-        }
-    }
+    settle(cx, target, scan_one_image(reference, target, options, cx))
 }
 
 fn scan_one_image(
@@ -355,16 +349,4 @@ fn scan_one_image(
         findings: result.findings.len() as u64,
         fixed: 0,
     })
-}
-
-/// An error and its causes on one line.
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

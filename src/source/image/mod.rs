@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use super::{BlobSink, InputError, archive::ArchiveOptions};
+use super::{BlobSink, InputError, archive::ArchiveOptions, error_chain};
 pub use facts::ImageFacts;
 pub use reference::{ImageRef, Platform};
 
@@ -218,18 +218,6 @@ pub fn scan<S: BlobSink>(
         })
         .collect();
     ImageFacts::new(slots, listings)
-}
-
-/// An error and its causes on one line, as the CLI prints anyhow chains.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// One image to scan, as planned.
