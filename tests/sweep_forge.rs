@@ -188,8 +188,9 @@ fn gitlab_group_sweep_scans_every_listed_project_with_the_private_token() {
     }));
     let store = served.dir.join("store");
 
-    let out =
-        sweep(&store, &["--gitlab-group", "acme/platform", "--api-url", &forge.origin], &token);
+    // -vvv: every diagnostic keysweep logs is on stderr, and none may carry the token.
+    let args = ["-vvv", "--gitlab-group", "acme/platform", "--api-url", &forge.origin];
+    let out = sweep(&store, &args, &token);
     out.assert_code(1);
     let summary = summary(&out);
     assert_eq!(counts(&summary), [5, 0, 0, 10, 5], "{out}");
@@ -277,4 +278,64 @@ fn shards_of_a_github_org_cover_every_listed_repository_once() {
         &["1", "2", "1", "2"],
         &json!({"header": "Authorization", "scheme": "Bearer", "valid": true}),
     );
+}
+
+#[test]
+fn a_refused_listing_beside_a_manifest_still_sweeps_the_manifest() {
+    let served = Served::new(941);
+    let (good, bad) = (token(942), token(943));
+    let urls = served.urls();
+    let forge = github_forge("acme", &urls[2..], &good);
+    let manifest = served.dir.create("repos.txt", format!("{}\n{}\n", urls[0], urls[1]));
+    let store = served.dir.join("store");
+    let args = ["--repos", manifest.to_str().expect("utf-8 path"), "--github-org", "acme"];
+    let api = ["--api-url", forge.origin.as_str()];
+
+    let out = sweep(&store, &[&args[..], &api[..]].concat(), &bad);
+    // Found something in what could be read: 1, with the organisation's error named.
+    out.assert_code(1);
+    let first = summary(&out);
+    assert_eq!(counts(&first), [2, 0, 0, 4, 2], "{out}");
+    let error = format!(
+        "GitHub organisation \"acme\": {}/orgs/acme/repos?per_page=100&type=all&page=1: \
+         HTTP 401 (Bad credentials)",
+        forge.origin
+    );
+    assert_eq!(first["failures"], json!([["--github-org acme", error]]));
+    assert_eq!(out.stderr, format!("keysweep: --github-org acme: {error}\n"), "{out}");
+    let (report_out, found) = report(&store);
+    assert_eq!(found, served.expected(0..2));
+    assert_no_token(&bad, &[&out, &report_out], &store);
+
+    // With the right token the same sweep lists the organisation and reads only what is new.
+    let out = sweep(&store, &[&args[..], &api[..]].concat(), &good);
+    out.assert_code(1);
+    assert_eq!(counts(&summary(&out)), [3, 0, 2, 6, 3], "{out}");
+    let (_, found) = report(&store);
+    assert_eq!(found, served.expected(0..REPOS));
+}
+
+#[test]
+fn two_refused_listings_and_nothing_else_exit_2_naming_both() {
+    let served = Served::new(951);
+    let (good, bad) = (token(952), token(953));
+    let forge = github_forge("acme", &served.urls(), &good);
+    let store = served.dir.join("store");
+    let args = ["--github-org", "acme", "--gitlab-group", "grp", "--api-url", &forge.origin];
+
+    let out = sweep(&store, &args, &bad);
+    out.assert_code(2);
+    assert_eq!(out.stdout, "", "{out}");
+    let o = &forge.origin;
+    assert_eq!(
+        out.stderr,
+        format!(
+            "keysweep: --github-org acme: GitHub organisation \"acme\": \
+             {o}/orgs/acme/repos?per_page=100&type=all&page=1: HTTP 401 (Bad credentials)\n\
+             keysweep: error: cannot list GitLab group grp: GitLab group \"grp\": \
+             {o}/groups/grp/projects?include_subgroups=true&per_page=100&page=1: \
+             HTTP 401 (Bad credentials)\n"
+        )
+    );
+    assert!(!store.exists(), "{} was created", store.display());
 }
