@@ -202,6 +202,16 @@ fn gitlab_group_sweep_scans_every_listed_project_with_the_private_token() {
         &json!({"header": "PRIVATE-TOKEN", "scheme": null, "valid": true}),
     );
 
+    // The listing's own log lines are there, so the token check below reads them.
+    let pages: Vec<&str> = out.stderr.lines().filter(|l| l.contains(": page ")).collect();
+    assert_eq!(
+        pages,
+        [
+            "keysweep[debug]: GitLab group \"acme/platform\": page 1: 3 repositories",
+            "keysweep[debug]: GitLab group \"acme/platform\": page 2: 2 repositories",
+        ]
+    );
+
     let (report_out, found) = report(&store);
     report_out.assert_code(1);
     assert_eq!(found, served.expected(0..REPOS));
