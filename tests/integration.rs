@@ -28,4 +28,5 @@ mod owner;
 mod redaction;
 mod report;
 mod sweep;
+mod sweep_forge;
 mod verify;

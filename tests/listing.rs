@@ -20,17 +20,17 @@ use crate::moto::free_port;
 use crate::util::{Fakes, TestDir};
 
 /// A running `tests/mock_forge.py`, killed on drop.
-struct MockForge {
+pub(crate) struct MockForge {
     child: Child,
     /// `http://127.0.0.1:PORT`.
-    origin: String,
+    pub(crate) origin: String,
     dir: TestDir,
 }
 
 impl MockForge {
     /// Starts the mock with `routes` (the `routes.json` its docs describe) and waits for the
     /// port it prints.
-    fn start(routes: Value) -> MockForge {
+    pub(crate) fn start(routes: Value) -> MockForge {
         let dir = TestDir::new();
         dir.create("routes.json", serde_json::to_vec(&routes).expect("routes JSON"));
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mock_forge.py");
@@ -62,13 +62,13 @@ impl MockForge {
     }
 
     /// Every request so far, in order.
-    fn requests(&self) -> Vec<Value> {
+    pub(crate) fn requests(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(self.dir.join("requests.jsonl")).unwrap_or_default();
         text.lines().map(|line| serde_json::from_str(line).expect("a JSON log line")).collect()
     }
 
     /// `(path, page)` of every request, in order.
-    fn pages(&self) -> Vec<(String, String)> {
+    pub(crate) fn pages(&self) -> Vec<(String, String)> {
         self.requests().iter().map(|r| (text(&r["path"]), text(&r["query"]["page"]))).collect()
     }
 }

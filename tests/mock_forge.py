@@ -24,7 +24,8 @@ A ROUTE is {"path": P, "query": {k: v, ...} (a subset the request must carry), "
 
     canned:    "status": S, "headers": {...}, and "body": JSON or "body_file": a file in DIR
     generated: "pages": {"urls": [...], "field": "clone_url" | "http_url_to_repo",
-                         "paging": "link" | "x-next-page"}
+                         "paging": "link" | "x-next-page",
+                         "per_page": N (optional: the most this forge serves a page)}
 
 A generated list is served in a fixed shuffled order, `per_page` (at most 100) items a page,
 each item with the URL in `field` among other fields a forge sends (so the client must ignore
@@ -130,7 +131,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def page(self, spec, path, params):
         urls = shuffled(spec["urls"])
-        per_page = max(1, min(100, int(params.get("per_page", "30"))))
+        # A server-side cap (as GitLab's `max_per_page` setting) lets a few repositories span
+        # several pages while the client still asks for 100.
+        cap = min(100, int(spec.get("per_page", 100)))
+        per_page = max(1, min(cap, int(params.get("per_page", "30"))))
         page = max(1, int(params.get("page", "1")))
         last = max(1, -(-len(urls) // per_page))
         items = [

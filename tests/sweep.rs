@@ -71,7 +71,7 @@ impl Drop for GitDaemon {
 
 /// `n` repositories `r0`..`r{n-1}` under `base`, each with a README and `keys.txt` holding its
 /// own key; returns the keys.
-pub fn make_repos(base: &Path, n: usize, fakes: &mut Fakes) -> Vec<String> {
+pub(crate) fn make_repos(base: &Path, n: usize, fakes: &mut Fakes) -> Vec<String> {
     (0..n)
         .map(|i| {
             let repo = base.join(format!("r{i}"));

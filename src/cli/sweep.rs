@@ -30,7 +30,7 @@ const GITLAB_API: &str = "https://gitlab.com/api/v4";
 
 pub(super) fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
     output::init_logging(args.verbose);
-    let (repos, images) = targets(args)?;
+    let Targets { repos, images, unlisted } = targets(args)?;
     let loaded = load(args.config.as_deref(), None)?;
     let allowlist = Allowlist::new(&loaded.config.allowlist)
         .with_context(|| format!("in the allowlist of config {}", loaded.origin))?;
@@ -51,9 +51,10 @@ pub(super) fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
     let bars = Bars::new(show, (options.repos.len() + options.images.len()) as u64);
     let cx =
         Context { matcher: &loaded.matcher, store: &store, run, filter: &filter, observer: &bars };
-    let summary = sweep::run(&options, &cx).context("cannot start the sweep's workers")?;
+    let mut summary = sweep::run(&options, &cx).context("cannot start the sweep's workers")?;
     bars.done();
-    let failed = summary.repos_failed + summary.images_failed > 0;
+    let failed = summary.repos_failed + summary.images_failed > 0 || !unlisted.is_empty();
+    summary.failures.extend(unlisted);
     store.finish_run(run, if failed { "failed" } else { "ok" })?;
     if !args.quiet {
         for (target, error) in &summary.failures {
@@ -128,8 +129,18 @@ fn sweep_options(
     })
 }
 
-/// The manifests' and forges' targets, deduplicated and sharded.
-fn targets(args: &SweepArgs) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+/// What a sweep reads, and the forges that could not be listed.
+struct Targets {
+    repos: Vec<String>,
+    images: Vec<String>,
+    /// (`--github-org NAME`, why): reported with the failed targets; the rest is swept.
+    unlisted: Vec<(String, String)>,
+}
+
+/// The manifests' and forges' targets, deduplicated and sharded. A forge that cannot be listed
+/// is an error only when nothing else is left to sweep: a refused token must not drop the
+/// manifests' repositories.
+fn targets(args: &SweepArgs) -> anyhow::Result<Targets> {
     if args.repos.is_none()
         && args.images.is_none()
         && args.github_org.is_none()
@@ -144,38 +155,62 @@ fn targets(args: &SweepArgs) -> anyhow::Result<(Vec<String>, Vec<String>)> {
         Some(path) => parse_manifest(&read(path)?, normalise_repo),
         None => Vec::new(),
     };
+    let mut images = match &args.images {
+        Some(path) => parse_manifest(&read(path)?, str::to_string),
+        None => Vec::new(),
+    };
     let token = match &args.token_env {
         Some(var) => {
             Some(std::env::var(var).with_context(|| format!("--token-env {var} is not set"))?)
         }
         None => None,
     };
-    if let Some(org) = &args.github_org {
-        let api = args.api_url.as_deref().unwrap_or(GITHUB_API);
-        repos.extend(
-            github_org_repos(api, org, token.as_deref())
-                .with_context(|| format!("cannot list GitHub organisation {org}"))?,
-        );
+    let mut unlisted = Vec::new();
+    let mut refused = None;
+    let forges = [
+        (
+            "--github-org",
+            "GitHub organisation",
+            &args.github_org,
+            GITHUB_API,
+            github_org_repos as Lister,
+        ),
+        ("--gitlab-group", "GitLab group", &args.gitlab_group, GITLAB_API, gitlab_group_repos),
+    ];
+    for (flag, what, name, default_api, list) in forges {
+        let Some(name) = name else { continue };
+        match list(args.api_url.as_deref().unwrap_or(default_api), name, token.as_deref()) {
+            Ok(listed) => repos.extend(listed),
+            Err(error) => {
+                let error = anyhow::Error::new(error);
+                unlisted.push((format!("{flag} {name}"), format!("{error:#}")));
+                refused = Some(error.context(format!("cannot list {what} {name}")));
+            }
+        }
     }
-    if let Some(group) = &args.gitlab_group {
-        let api = args.api_url.as_deref().unwrap_or(GITLAB_API);
-        repos.extend(
-            gitlab_group_repos(api, group, token.as_deref())
-                .with_context(|| format!("cannot list GitLab group {group}"))?,
-        );
+    if let Some(error) = refused
+        && repos.is_empty()
+        && images.is_empty()
+    {
+        // Nothing to sweep: fail before a run is recorded. An earlier forge's error is shown
+        // too, as the last one becomes the run's error.
+        for (input, why) in &unlisted[..unlisted.len() - 1] {
+            output::warn(&keysweep::report::text::sanitize(&format!("{input}: {why}")));
+        }
+        return Err(error);
     }
     let mut seen = std::collections::HashSet::new();
     repos.retain(|r| seen.insert(normalise_repo(r)));
-    let mut images = match &args.images {
-        Some(path) => parse_manifest(&read(path)?, str::to_string),
-        None => Vec::new(),
-    };
     if let Some(shard) = args.shard {
         repos.retain(|r| shard.contains(&normalise_repo(r)));
         images.retain(|i| shard.contains(i));
     }
-    Ok((repos, images))
+    Ok(Targets { repos, images, unlisted })
 }
+
+/// `github_org_repos` or `gitlab_group_repos`.
+type Lister =
+    fn(&str, &str, Option<&str>) -> Result<Vec<String>, keysweep::sweep::listing::ListingError>;
 
 /// What makes two sweeps "the same run" for resuming: the manifests (absolute), forges and
 /// shard.
