@@ -55,7 +55,9 @@ pub fn accept(rule: &Rule, secret: &[u8], after: &[u8]) -> bool {
         Some(Validator::Jwt) => jwt(&normalized),
         Some(Validator::PrivateKey) => private_key(&normalized) == Some(false),
         Some(Validator::PrivateKeyEncrypted) => private_key(&normalized) == Some(true),
-        Some(Validator::GenericSecret) => generic_secret(&normalized),
+        Some(Validator::GenericSecret) => {
+            generic_secret(&normalized) && !code_not_value(&normalized, after)
+        }
     }
 }
 
@@ -377,6 +379,31 @@ pub fn generic_secret(value: &[u8]) -> bool {
         || word_like)
 }
 
+/// A generic match that is code, not a value: a name that itself says secret
+/// (`kSecAccessControlApplicationPassword`, `x25519_generate_private_key`), or an unquoted
+/// identifier or expression a statement, argument list or declaration goes on after
+/// (`= client_pk^server_sk;`, `: X509RequestInheritOptions = 3i32;`) whose letters read like
+/// words (a third or more vowels; a random token of letters and digits has about a fifth).
+fn code_not_value(value: &[u8], after: &[u8]) -> bool {
+    const SECRET_WORDS: &[&str] =
+        &["secret", "passw", "private", "token", "apikey", "api_key", "credential"];
+    let lower = value.to_ascii_lowercase();
+    if SECRET_WORDS.iter().any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some()) {
+        return true;
+    }
+    let next = after.iter().find(|b| !matches!(b, b' ' | b'\t'));
+    if !next.is_some_and(|b| b";,)={".contains(b)) {
+        return false;
+    }
+    if value.first() == Some(&b'!') || value.contains(&b'^') {
+        return true;
+    }
+    let identifier = value.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let letters = value.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let vowels = lower.iter().filter(|b| b"aeiou".contains(b)).count();
+    identifier && letters >= 8 && vowels * 10 >= letters * 3
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +471,30 @@ mod tests {
             assert!(!generic_secret(value.as_bytes()), "{value} should not be a secret");
         }
         assert!(generic_secret(b"https://deploy:Vq3mZ9xT2rW8@git.acme.internal/app.git"));
+    }
+
+    #[test]
+    fn generic_code_is_not_a_value() {
+        for (value, after) in [
+            ("client_pk^server_sk", ";\n"),
+            ("!!extended_master_secret", ";\n"),
+            ("x25519_generate_private_key", ",\n"),
+            ("kSecAccessControlApplicationPassword", ";\n"),
+            ("X509RequestInheritOptions", " = 3i32;\n"),
+            ("EapUsernamePasswordCredential", ",\n"),
+            ("DefaultConnectionHandler", ");\n"),
+        ] {
+            assert!(code_not_value(value.as_bytes(), after.as_bytes()), "{value}");
+        }
+        for (value, after) in [
+            ("Jx7mQ2vR9tK4pW8zL3sN", "\n"),
+            ("Jx7mQ2vR9tK4pW8zL3sN", ";\n"),
+            ("Kp7Vq3mZ9xT2rW8nL4sY", "\", \n"),
+            ("DefaultConnectionHandler", "\"\n"),
+            ("DefaultConnectionHandler", "\n"),
+        ] {
+            assert!(!code_not_value(value.as_bytes(), after.as_bytes()), "{value} {after:?}");
+        }
     }
 
     #[test]
