@@ -413,7 +413,9 @@ fn legacy(archive: Archive, reference: String, options: &ImageOptions) -> Result
             }
         };
         let mut shown = reference.clone();
-        if let Some(tag) = entry.repo_tags.as_ref().and_then(|t| t.first()) {
+        // `docker-daemon:app:1.0` already says what its archive's tag would.
+        let tag = entry.repo_tags.as_ref().and_then(|t| t.first());
+        if let Some(tag) = tag.filter(|tag| !reference.ends_with(&format!(":{tag}"))) {
             shown = format!("{reference} ({tag})");
         }
         let info = Arc::new(ImageInfo { reference: shown, digest, platform });
