@@ -46,7 +46,7 @@ pub enum Error {
         socket: PathBuf,
         /// Why.
         #[source]
-        source: unix_http::Error,
+        source: std::io::Error,
     },
     /// The connection broke or the answer was not HTTP.
     #[error("Docker daemon at unix://{}: reading image {image}", socket.display())]
@@ -94,7 +94,7 @@ pub fn socket(docker_host: Option<&str>) -> Result<PathBuf, Error> {
 pub fn save(socket: &Path, image: &str) -> Result<Box<dyn Read + Send>, Error> {
     let path = format!("/images/{}/get", utf8_percent_encode(image, NAME_ESCAPES));
     let response = unix_http::get(socket, &path, READ_TIMEOUT).map_err(|source| match source {
-        unix_http::Error::Connect { .. } => {
+        unix_http::Error::Connect { source, .. } => {
             Error::Unreachable { socket: socket.to_path_buf(), source }
         }
         _ => Error::Http { socket: socket.to_path_buf(), image: image.to_string(), source },

@@ -361,7 +361,7 @@ mod tests {
             let mut reader = BufReader::new(wire);
             let Ok((_, headers)) = read_head(&mut reader) else { panic!("a head") };
             let mut body = Vec::new();
-            body_reader(reader, &headers).ok().expect("body").read_to_end(&mut body).map(|_| body)
+            body_reader(reader, &headers).expect("body").read_to_end(&mut body).map(|_| body)
         };
         let full = sized(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope and more");
         assert_eq!(full.ok(), Some(b"nope".to_vec()));
