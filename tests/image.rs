@@ -3,6 +3,7 @@
 //!
 //! Every credential is a fake assembled at run time.
 
+mod daemon;
 mod registry;
 
 use std::io::Write as _;

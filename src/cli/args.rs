@@ -172,8 +172,10 @@ impl DecodeArgs {
 /// Options of `image`.
 #[derive(Debug, Args)]
 pub struct ImageArgs {
-    /// Images: `oci:DIR[:TAG]` (an OCI layout), `docker-archive:FILE.tar` (`docker save`), or
-    /// `[REGISTRY/]REPO[:TAG|@DIGEST]` pulled from a registry.
+    /// Images: `oci:DIR[:TAG]` (an OCI layout), `docker-archive:FILE.tar` (`docker save`; `-`
+    /// reads it from stdin), `docker-daemon:NAME[:TAG]` (the local Docker Engine, at
+    /// `DOCKER_HOST=unix://PATH` or /var/run/docker.sock), or `[REGISTRY/]REPO[:TAG|@DIGEST]`
+    /// pulled from a registry.
     #[arg(required = true, value_name = "REF")]
     pub refs: Vec<String>,
     /// Of a multi-platform image, scan this platform (OS/ARCH[/VARIANT]). Default: linux/amd64

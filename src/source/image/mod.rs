@@ -21,12 +21,14 @@
 //! scan goes on. A digest mismatch is reported after the layer was scanned: its findings stand.
 
 mod config;
+mod daemon;
 mod facts;
 mod layer;
 mod plan;
 mod reference;
 mod registry;
 mod store;
+mod unix_http;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -137,6 +139,9 @@ pub enum Error {
         /// The registry's error message, when it sent one.
         detail: String,
     },
+    /// The Docker daemon could not hand over the image (`docker-daemon:`).
+    #[error(transparent)]
+    Daemon(#[from] daemon::Error),
     /// The registry could not be reached, or the connection broke.
     #[error("registry {registry}: {message}")]
     Http {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::reference::{ImageRef, Platform};
 use super::registry::Client;
 use super::store::{Archive, BlobRef, JSON_LIMIT, Store, Verify, check_digest, hex, read_limited};
-use super::{Error, ImageOptions, PlannedImage, config};
+use super::{Error, ImageOptions, PlannedImage, config, daemon};
 use crate::provenance::ImageInfo;
 use crate::source::InputError;
 
@@ -42,18 +42,16 @@ pub fn plan(image_ref: &ImageRef, options: &ImageOptions) -> Result<Plan, Error>
             layout(store, &index, tag.as_deref(), reference, options)
         }
         ImageRef::DockerArchive { path } => {
-            let archive = Archive::index(path)?;
-            if archive.has("index.json") {
-                let index = read_limited(archive.open("index.json")?, JSON_LIMIT, "index.json")?;
-                layout(Store::Archive(archive), &index, None, reference, options)
-            } else if archive.has("manifest.json") {
-                legacy(archive, reference, options)
-            } else {
-                Err(Error::Missing {
-                    what: "index.json or manifest.json".into(),
-                    store: format!("archive {} (not a docker save archive?)", path.display()),
-                })
-            }
+            docker_archive(Archive::index(path)?, reference, options)
+        }
+        ImageRef::DockerArchiveStdin => {
+            let archive = Archive::spool(std::io::stdin().lock(), "standard input")?;
+            docker_archive(archive, reference, options)
+        }
+        ImageRef::DockerDaemon { name } => {
+            let socket = daemon::socket(std::env::var("DOCKER_HOST").ok().as_deref())?;
+            let archive = Archive::spool(daemon::save(&socket, name)?, &reference)?;
+            docker_archive(archive, reference, options)
         }
         ImageRef::Registry(name) => {
             let client = Client::new(name, options);
@@ -72,6 +70,25 @@ pub fn plan(image_ref: &ImageRef, options: &ImageOptions) -> Result<Plan, Error>
             )?;
             Ok(resolver.finish())
         }
+    }
+}
+
+/// A `docker save` tar: an OCI layout inside (Docker 25+), else the legacy `manifest.json`.
+fn docker_archive(
+    archive: Archive,
+    reference: String,
+    options: &ImageOptions,
+) -> Result<Plan, Error> {
+    if archive.has("index.json") {
+        let index = read_limited(archive.open("index.json")?, JSON_LIMIT, "index.json")?;
+        layout(Store::Archive(archive), &index, None, reference, options)
+    } else if archive.has("manifest.json") {
+        legacy(archive, reference, options)
+    } else {
+        Err(Error::Missing {
+            what: "index.json or manifest.json".into(),
+            store: format!("{} (not a docker save archive?)", Store::Archive(archive).describe()),
+        })
     }
 }
 
@@ -396,7 +413,9 @@ fn legacy(archive: Archive, reference: String, options: &ImageOptions) -> Result
             }
         };
         let mut shown = reference.clone();
-        if let Some(tag) = entry.repo_tags.as_ref().and_then(|t| t.first()) {
+        // `docker-daemon:app:1.0` already says what its archive's tag would.
+        let tag = entry.repo_tags.as_ref().and_then(|t| t.first());
+        if let Some(tag) = tag.filter(|tag| !reference.ends_with(&format!(":{tag}"))) {
             shown = format!("{reference} ({tag})");
         }
         let info = Arc::new(ImageInfo { reference: shown, digest, platform });

@@ -23,6 +23,13 @@ pub enum ImageRef {
         /// The tar file.
         path: PathBuf,
     },
+    /// `docker-archive:-`: the output of `docker save` on standard input.
+    DockerArchiveStdin,
+    /// `docker-daemon:NAME[:TAG]`: an image of the local Docker Engine, read over its API.
+    DockerDaemon {
+        /// The image as the engine names it (`app:1.0`, `registry/app`, an image id).
+        name: String,
+    },
     /// `[REGISTRY/]REPO[:TAG|@DIGEST]` (or `docker://...`): pulled over the distribution API.
     Registry(Box<Reference>),
 }
@@ -51,18 +58,15 @@ impl ImageRef {
                 return Err(bad("docker-archive: wants a file (docker-archive:FILE.tar)"));
             }
             if path == "-" {
-                return Err(bad(
-                    "reading an archive from standard input is not supported yet; save it to a \
-                     file first",
-                ));
+                return Ok(ImageRef::DockerArchiveStdin);
             }
             return Ok(ImageRef::DockerArchive { path: PathBuf::from(path) });
         }
-        if text.starts_with("docker-daemon:") {
-            return Err(bad(
-                "a Docker daemon is not read directly; `docker save IMAGE -o FILE.tar` and scan \
-                 docker-archive:FILE.tar",
-            ));
+        if let Some(name) = text.strip_prefix("docker-daemon:") {
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(bad("docker-daemon: wants an image name (docker-daemon:NAME[:TAG])"));
+            }
+            return Ok(ImageRef::DockerDaemon { name: name.to_string() });
         }
         let name = text.strip_prefix("docker://").unwrap_or(text);
         let reference = Reference::from_str(name).map_err(|e| bad(&e.to_string()))?;
@@ -76,6 +80,8 @@ impl fmt::Display for ImageRef {
             ImageRef::OciDir { dir, tag: None } => write!(f, "oci:{}", dir.display()),
             ImageRef::OciDir { dir, tag: Some(tag) } => write!(f, "oci:{}:{tag}", dir.display()),
             ImageRef::DockerArchive { path } => write!(f, "docker-archive:{}", path.display()),
+            ImageRef::DockerArchiveStdin => write!(f, "docker-archive:-"),
+            ImageRef::DockerDaemon { name } => write!(f, "docker-daemon:{name}"),
             ImageRef::Registry(reference) => write!(f, "{reference}"),
         }
     }
@@ -169,7 +175,12 @@ mod tests {
         );
         assert!(ImageRef::parse("Not A Ref").is_err());
         assert!(ImageRef::parse("oci:").is_err());
-        assert!(ImageRef::parse("docker-daemon:x").is_err());
+        assert_eq!(ImageRef::parse("docker-archive:-").ok(), Some(ImageRef::DockerArchiveStdin));
+        let daemon = ImageRef::parse("docker-daemon:app:1.0").ok();
+        assert_eq!(daemon, Some(ImageRef::DockerDaemon { name: "app:1.0".into() }));
+        assert_eq!(daemon.map(|r| r.to_string()).as_deref(), Some("docker-daemon:app:1.0"));
+        assert!(ImageRef::parse("docker-daemon:").is_err());
+        assert!(ImageRef::parse("docker-daemon:a b").is_err());
     }
 
     #[test]

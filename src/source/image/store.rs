@@ -111,7 +111,7 @@ impl Store {
     pub fn describe(&self) -> String {
         match self {
             Store::Dir(dir) => format!("OCI layout {}", dir.display()),
-            Store::Archive(archive) => format!("archive {}", archive.path.display()),
+            Store::Archive(archive) => format!("archive {}", archive.name),
             Store::Registry(client) => format!("registry {}", client.registry()),
         }
     }
@@ -251,7 +251,11 @@ impl<R: Read> Read for Hashing<R> {
 #[derive(Debug)]
 pub struct Archive {
     path: PathBuf,
+    /// What messages call it: the path, or where a spooled archive came from.
+    name: String,
     members: HashMap<String, (u64, u64)>,
+    /// A stream copied to disk so that members can be read by seeking; removed on drop.
+    _spool: Option<tempfile::NamedTempFile>,
 }
 
 impl Archive {
@@ -260,7 +264,33 @@ impl Archive {
     /// # Errors
     /// When the file cannot be read or is not a tar.
     pub fn index(path: &Path) -> Result<Archive, Error> {
-        let io_error = |source| Error::Io { path: path.display().to_string(), source };
+        Archive::index_named(path, path.display().to_string(), None)
+    }
+
+    /// Copies a `docker save` stream (standard input, the Docker daemon's answer) to a
+    /// temporary file and indexes that: layers are read by seeking, so the stream is never
+    /// held in memory. `name` is what messages call the archive.
+    ///
+    /// # Errors
+    /// When the temporary file cannot be written, the stream breaks, or it is not a tar.
+    pub fn spool(mut stream: impl Read, name: &str) -> Result<Archive, Error> {
+        let io_error = |source| Error::Io { path: name.to_string(), source };
+        let mut spool = tempfile::Builder::new()
+            .prefix("keysweep-image-")
+            .suffix(".tar")
+            .tempfile()
+            .map_err(io_error)?;
+        io::copy(&mut stream, spool.as_file_mut()).map_err(io_error)?;
+        let path = spool.path().to_path_buf();
+        Archive::index_named(&path, name.to_string(), Some(spool))
+    }
+
+    fn index_named(
+        path: &Path,
+        name: String,
+        spool: Option<tempfile::NamedTempFile>,
+    ) -> Result<Archive, Error> {
+        let io_error = |source| Error::Io { path: name.clone(), source };
         let file = File::open(path).map_err(io_error)?;
         let mut tar = tar::Archive::new(file);
         let mut members = HashMap::new();
@@ -274,11 +304,11 @@ impl Archive {
         }
         if members.is_empty() {
             return Err(Error::Invalid {
-                what: format!("archive {}", path.display()),
+                what: format!("archive {name}"),
                 message: "no files in it (not a tar?)".into(),
             });
         }
-        Ok(Archive { path: path.to_path_buf(), members })
+        Ok(Archive { path: path.to_path_buf(), name, members, _spool: spool })
     }
 
     /// Whether the archive has this member.
@@ -293,10 +323,9 @@ impl Archive {
     pub fn open(&self, name: &str) -> Result<io::Take<File>, Error> {
         let &(offset, size) = self.members.get(&normalize(name)).ok_or_else(|| Error::Missing {
             what: name.to_string(),
-            store: format!("archive {}", self.path.display()),
+            store: format!("archive {}", self.name),
         })?;
-        let io_error =
-            |source| Error::Io { path: format!("{}:{name}", self.path.display()), source };
+        let io_error = |source| Error::Io { path: format!("{}:{name}", self.name), source };
         let mut file = File::open(&self.path).map_err(io_error)?;
         file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
         Ok(file.take(size))
