@@ -12,7 +12,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::moto::{Moto, credentials_file};
-use crate::util::{Output, TestCommand, TestDir, redacted};
+use crate::util::{Fakes, Output, TestCommand, TestDir, redacted};
 
 /// The script that serves moto and builds the users.
 fn script() -> String {
@@ -408,6 +408,23 @@ fn misuse_exits_2() {
     let out = TestCommand::new().args(["revoke"]).stdin("not a key\n").run();
     out.assert_code(2);
     assert!(out.stderr.contains("standard input holds no access key"), "{out}");
-    let out = TestCommand::new().args(["revoke", "--as-admin", "--key-id", "AKIA"]).run();
+    let out = TestCommand::new().args(["revoke", "--as-admin", "--key-id", "AKIA1"]).run();
     out.assert_code(2);
+    assert!(
+        out.stderr.contains("--key-id ***** is not an AWS access key id (AKIA..., 20 characters)"),
+        "{out}"
+    );
+    let key_id = Fakes::new(9).key_id("AKIA", 123_456_789_012);
+    let out = TestCommand::new()
+        .args(["revoke", "--as-admin", "--key-id", &key_id])
+        .env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "")
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "--as-admin needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment"
+        ),
+        "{out}"
+    );
 }

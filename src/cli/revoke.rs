@@ -11,7 +11,9 @@ use keysweep::revoke::input::{self, KeyPair, Reported};
 use keysweep::revoke::{Revocation, Revoker, Target};
 use keysweep::store::Store;
 use keysweep::verify::Credential;
-use keysweep::verify::aws::{Endpoint, GLOBAL_IAM_ENDPOINT, GLOBAL_STS_ENDPOINT, endpoint_url};
+use keysweep::verify::aws::{
+    Endpoint, GLOBAL_IAM_ENDPOINT, GLOBAL_STS_ENDPOINT, endpoint_url, is_key_id,
+};
 use serde::Serialize;
 
 use super::Outcome;
@@ -19,19 +21,21 @@ use super::args::{RevokeArgs, RevokeFormat};
 
 /// Runs `keysweep revoke`.
 pub fn revoke(args: &RevokeArgs) -> anyhow::Result<Outcome> {
+    if let Some(key_id) = &args.key_id
+        && !is_key_id(key_id)
+    {
+        bail!("--key-id {} is not an AWS access key id (AKIA..., 20 characters)", redact(key_id));
+    }
     let (reported, store) = finding(args)?;
     let pair = key(args, &reported)?;
-    let signer = match args.as_admin {
-        true => admin_credential()?,
-        false => Credential {
-            id: pair.key_id.clone(),
-            secret: pair.secret.clone().context(
-                "the key's secret is needed to act with the key's own rights: give \
-                 `KEY_ID SECRET` on standard input, a report written with --show-secrets, \
-                 or use --as-admin",
-            )?,
-            token: None,
-        },
+    let signer = if args.as_admin {
+        admin_credential()?
+    } else {
+        let secret = pair.secret.clone().context(
+            "the key's secret is needed to act with the key's own rights: give `KEY_ID SECRET` \
+             on standard input, a report written with --show-secrets, or use --as-admin",
+        )?;
+        Credential { id: pair.key_id.clone(), secret, token: None }
     };
     let env = |name: &str| std::env::var(name).ok();
     let endpoint = |flag: &Option<String>, service, default| {
