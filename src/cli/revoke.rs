@@ -50,17 +50,6 @@ pub fn revoke(args: &RevokeArgs) -> anyhow::Result<Outcome> {
     );
     let target = Target { key_id: pair.key_id.clone(), signer, as_admin: args.as_admin };
     let revocation = revoker.revoke(&target, args.yes)?;
-    if let (Some(store), Some(fingerprint), true) = (&store, &args.fingerprint, args.yes) {
-        store
-            .record_revocation(
-                fingerprint,
-                &redact(&pair.key_id),
-                revocation.user.as_deref(),
-                revocation.outcome.as_str(),
-                &revocation.message,
-            )
-            .context("cannot record the revocation")?;
-    }
     let leaked = reported.first_commit_date.as_deref().and_then(|d| d.parse().ok());
     let next = follow_up(
         &pair.key_id,
@@ -69,8 +58,25 @@ pub fn revoke(args: &RevokeArgs) -> anyhow::Result<Outcome> {
         jiff::Timestamp::now(),
         &args.cloudtrail_regions,
     );
+    // The outcome is printed before it is recorded: a store that cannot be written must not
+    // hide what was done to the key.
     write(args, &revocation, &next)?;
-    Ok(if revocation.outcome.is_success() { Outcome::Clean } else { Outcome::Found })
+    let contained = revocation.outcome.is_success();
+    if let (Some(store), Some(fingerprint), true) = (&store, &args.fingerprint, args.yes) {
+        let recorded = store.record_revocation(
+            fingerprint,
+            &redact(&pair.key_id),
+            revocation.user.as_deref(),
+            revocation.outcome.as_str(),
+            &revocation.message,
+        );
+        if let Err(e) = recorded {
+            let error = anyhow::Error::from(e).context("cannot record the revocation");
+            super::output::warn(&keysweep::report::text::sanitize(&format!("{error:#}")));
+            return Ok(if contained { Outcome::Failed } else { Outcome::Found });
+        }
+    }
+    Ok(if contained { Outcome::Clean } else { Outcome::Found })
 }
 
 /// The finding named by --fingerprint, from the report or the store (which stays open to
@@ -182,7 +188,8 @@ fn write(args: &RevokeArgs, revocation: &Revocation, next: &FollowUp) -> anyhow:
     }
     let user = revocation.user.as_deref().map(|u| format!(" (IAM user {u})")).unwrap_or_default();
     let dry = if args.yes { "" } else { " [dry run]" };
-    writeln!(out, "{}{user}: {}{dry}", revocation.key_id, revocation.outcome.as_str())?;
+    let head = format!("{}{user}: {}{dry}", revocation.key_id, revocation.outcome.as_str());
+    writeln!(out, "{}", keysweep::report::text::sanitize(&head))?;
     writeln!(out, "  {}", keysweep::report::text::sanitize(&revocation.message))?;
     writeln!(out)?;
     writeln!(
