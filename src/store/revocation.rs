@@ -120,3 +120,37 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(self.sql("reading revocations"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revocations_are_recorded_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        store.record_revocation("fp", "AKIA****", Some("ci"), "not-permitted", "no").unwrap();
+        store.record_revocation("fp", "AKIA****", Some("ci"), "deactivated", "yes").unwrap();
+        store.record_revocation("other", "AKIA****", None, "error", "x").unwrap();
+        let rows = store.revocations("fp").unwrap();
+        let outcomes: Vec<&str> = rows.iter().map(|r| r.outcome.as_str()).collect();
+        assert_eq!(outcomes, ["not-permitted", "deactivated"]);
+        assert_eq!(rows[1].user_name.as_deref(), Some("ci"));
+        assert!(rows[1].at > 0);
+        assert_eq!(store.finding_for_revocation("fp").unwrap(), None);
+    }
+
+    #[test]
+    fn a_key_id_is_checked_against_the_stored_hash() {
+        let key = format!("{}{}", "AKIA", "RZPUZDIKMDS4CW3C");
+        let stored = |rule: &str, key: &str| StoredFinding {
+            rule_id: rule.to_string(),
+            secret_sha256: Some(super::super::record::sha256_hex(key)),
+            first_commit_date: None,
+        };
+        assert!(stored(AWS_KEY_ID_RULE, &key).may_be(&key));
+        assert!(!stored(AWS_KEY_ID_RULE, "another").may_be(&key));
+        // Other rules' secrets are not key ids: nothing to check against.
+        assert!(stored("aws.secret-access-key", "another").may_be(&key));
+    }
+}
