@@ -25,6 +25,7 @@ pub mod matcher;
 pub mod provenance;
 pub mod redact;
 pub mod report;
+pub mod revoke;
 pub mod rules;
 pub mod scan;
 pub mod source;

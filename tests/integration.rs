@@ -27,6 +27,7 @@ mod notebook;
 mod owner;
 mod redaction;
 mod report;
+mod revoke;
 mod sweep;
 mod sweep_forge;
 mod verify;

@@ -39,12 +39,19 @@ impl Moto {
     /// Starts `moto_server -H 127.0.0.1 -p PORT` with `INITIAL_NO_AUTH_ACTION_COUNT=no_auth`
     /// and waits until it accepts connections.
     pub fn start(no_auth: u32) -> Moto {
+        Moto::start_command(no_auth, &[program()])
+    }
+
+    /// As [`Moto::start`], running `command` (program and leading arguments) instead of
+    /// `moto_server`; it gets `-H 127.0.0.1 -p PORT` appended.
+    pub fn start_command(no_auth: u32, command: &[String]) -> Moto {
         let dir = TestDir::new();
         let log = dir.join("moto.log");
         for _ in 0..3 {
             let port = free_port();
             let out = std::fs::File::create(&log).expect("moto log");
-            let spawned = Command::new(program())
+            let spawned = Command::new(&command[0])
+                .args(&command[1..])
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("INITIAL_NO_AUTH_ACTION_COUNT", no_auth.to_string())
                 .env_remove("AWS_ENDPOINT_URL")

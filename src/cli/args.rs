@@ -38,6 +38,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Fold shard stores (directories with keysweep.db) or JSON reports into one store.
     Merge(MergeArgs),
+    /// Deactivate a leaked AWS access key (dry run unless --yes) and print the follow-up.
+    #[command(long_about = REVOKE_ABOUT)]
+    Revoke(RevokeArgs),
 }
 
 const GUARD_ABOUT: &str = "\
@@ -692,4 +695,72 @@ pub struct MergeArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+const REVOKE_ABOUT: &str = "\
+Deactivate a leaked AWS access key (iam:UpdateAccessKey Status=Inactive; never deleted) and print
+what to run next: the CloudTrail lookup-events query over the exposure window, per region, and
+the rotation steps. Dry run unless --yes.
+
+The key: `KEY_ID SECRET` or `KEY_ID:SECRET` on standard input (the key deactivates itself), or
+--fingerprint with --report FILE (a JSON report written with --show-secrets holds the key id and
+secret; a redacted one does not, so give --key-id) or --datastore DIR (the store holds no key id:
+give --key-id). With --as-admin the administrator credentials in AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) sign the requests and only the key id is needed.
+
+Exit codes: 0 every key deactivated or already inactive (or a dry run found nothing wrong),
+1 a key could not be deactivated (not permitted, invalid key, error), 2 misuse or unreadable
+input.";
+
+/// Options of `revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The finding whose key to deactivate (from --report or --datastore).
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub fingerprint: Option<String>,
+    /// The JSON report (`--format json`) that holds the finding.
+    #[arg(long, value_name = "FILE", requires = "fingerprint", conflicts_with = "datastore")]
+    pub report: Option<PathBuf>,
+    /// The findings store that holds the finding; the outcome is recorded there.
+    #[arg(long, value_name = "DIR", requires = "fingerprint")]
+    pub datastore: Option<PathBuf>,
+    /// The access key id (when the report is redacted, or with --datastore or --as-admin).
+    #[arg(long, value_name = "AKIA...")]
+    pub key_id: Option<String>,
+    /// Sign with the administrator credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+    /// (/ AWS_SESSION_TOKEN) instead of the key's own.
+    #[arg(long)]
+    pub as_admin: bool,
+    /// Deactivate the key. Without it nothing is changed: keysweep says what it would do.
+    #[arg(long)]
+    pub yes: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = RevokeFormat::Text)]
+    pub format: RevokeFormat,
+    /// Regions to print the CloudTrail query for (repeatable; default us-east-1).
+    #[arg(long = "cloudtrail-region", value_name = "REGION", default_value = "us-east-1")]
+    pub cloudtrail_regions: Vec<String>,
+    /// IAM endpoint (default: $AWS_ENDPOINT_URL_IAM, else $AWS_ENDPOINT_URL, else
+    /// https://iam.amazonaws.com).
+    #[arg(long, value_name = "URL")]
+    pub iam_endpoint: Option<String>,
+    /// STS endpoint (default: $AWS_ENDPOINT_URL_STS, else $AWS_ENDPOINT_URL, else
+    /// https://sts.amazonaws.com).
+    #[arg(long, value_name = "URL")]
+    pub sts_endpoint: Option<String>,
+    /// Region to sign requests for.
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Time limit of each request, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// `revoke --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RevokeFormat {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
 }

@@ -8,6 +8,7 @@ pub mod args;
 mod enrich;
 mod guard;
 mod output;
+mod revoke;
 mod store;
 mod sweep;
 
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Report(args) => store::report(&args),
         Command::Merge(args) => store::merge(&args),
+        Command::Revoke(args) => revoke::revoke(&args),
     }
 }
 

@@ -13,6 +13,7 @@
 mod merge;
 mod read;
 mod record;
+mod revocation;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 pub use merge::Merged;
 pub use read::{Query, Since, TargetStatus};
 pub use record::{Recorded, Scanned};
+pub use revocation::{RevocationRow, StoredFinding};
 
 /// The database file inside a store directory.
 pub const DB_FILE: &str = "keysweep.db";
@@ -322,11 +324,11 @@ mod tests {
         let store = Store::open(dir.path()).expect("new store");
         let version: i64 =
             store.lock().pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
-        assert_eq!(version, 1);
+        assert_eq!(version, 2);
         store.lock().pragma_update(None, "user_version", 99).expect("set version");
         drop(store);
         match Store::open(dir.path()) {
-            Err(Error::Version { found: 99, known: 1, .. }) => {}
+            Err(Error::Version { found: 99, known: 2, .. }) => {}
             other => panic!("want a version error, got {other:?}"),
         }
     }

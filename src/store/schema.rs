@@ -96,8 +96,22 @@ CREATE INDEX locations_target ON locations(target);
 CREATE INDEX locations_finding ON locations(finding);
 ";
 
+/// Version 2: what `keysweep revoke` did to a finding's key, one row per attempt.
+const V2: &str = "
+CREATE TABLE revocations (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    key_preview TEXT NOT NULL,
+    user_name TEXT,
+    outcome TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX revocations_fingerprint ON revocations(fingerprint);
+";
+
 /// Every schema change, oldest first; the store's version is how many have run.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Brings the database to the newest version.
 pub(super) fn upgrade(conn: &mut Connection, path: &Path) -> Result<(), Error> {
