@@ -91,7 +91,8 @@ mod tests {
 
     #[test]
     fn no_closing_tag_survives_any_nesting() {
-        let value = serde_json::json!({"findings": [{"snippet": "</script></SCRIPT><!--", "n": 1}]});
+        let value =
+            serde_json::json!({"findings": [{"snippet": "</script></SCRIPT><!--", "n": 1}]});
         let escaped = escape_script_json(&value.to_string());
         assert!(!escaped.contains('<') && !escaped.contains('>'), "{escaped}");
     }
