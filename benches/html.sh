@@ -69,8 +69,9 @@ for _ in range(runs):
     for k in fields:
         samples[k].append(page[k])
 print(f"owner filter: {page['owner_match_count']}; text filter: {page['text_match_count']}")
-print(f"{'measure':<16}{'median ms':>10}{'min':>8}{'max':>8}   ({runs} runs)")
+print(f"{'measure':<16}{'median ms':>10}{'min':>8}{'max':>8}   each of {runs} runs")
 for k in fields:
     v = samples[k]
-    print(f"{k:<16}{statistics.median(v):>10.0f}{min(v):>8.0f}{max(v):>8.0f}")
+    print(f"{k:<16}{statistics.median(v):>10.0f}{min(v):>8.0f}{max(v):>8.0f}   "
+          + " ".join(f"{x:.0f}" for x in v))
 PY

@@ -78,16 +78,25 @@
       locationCount: f.locations.length,
     };
     row.ownerText = row.owners.join(", ");
-    const words = [f.rule, f.rule_name, f.severity, f.fingerprint, f.secret, row.ownerText,
-      row.accountLabel, row.tier, row.verification, row.sources.join(" ")];
-    if (f.verification) words.push(f.verification.arn, f.verification.error);
-    if (f.blast_radius) words.push(f.blast_radius.principal);
-    for (const l of f.locations) {
-      words.push(l.path, l.repository, l.commit, l.author, l.email, l.image, l.layer_digest);
-    }
-    row.haystack = words.filter((w) => w).join("\n").toLowerCase();
     return row;
   });
+
+  // The text a free-text search looks in, lower-cased; built at the first search, not at
+  // opening (50-100 ms of a 10,000-finding page).
+  function haystack(row) {
+    if (row.haystack === undefined) {
+      const f = row.f;
+      const words = [f.rule, f.rule_name, f.severity, f.fingerprint, f.secret, row.ownerText,
+        row.accountLabel, row.tier, row.verification, row.sources.join(" ")];
+      if (f.verification) words.push(f.verification.arn, f.verification.error);
+      if (f.blast_radius) words.push(f.blast_radius.principal);
+      for (const l of f.locations) {
+        words.push(l.path, l.repository, l.commit, l.author, l.email, l.image, l.layer_digest);
+      }
+      row.haystack = words.filter((w) => w).join("\n").toLowerCase();
+    }
+    return row.haystack;
+  }
 
   // Dimensions: how a finding is counted in the summary and matched by a filter.
   const DIMENSIONS = [
@@ -226,7 +235,7 @@
       for (const [dimension, value] of active) {
         if (!dimension.values(r).includes(value)) return false;
       }
-      return !text || r.haystack.includes(text);
+      return !text || haystack(r).includes(text);
     });
     sortMatched();
     state.page = 0;
