@@ -12,7 +12,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::moto::credentials_file;
-use crate::util::{ACCOUNT, Fakes, TestCommand, TestDir};
+use crate::util::{ACCOUNT, Fakes, TestCommand, TestDir, git};
 
 const INSTALL_HINT: &str = "the browser test needs Debian's chromium and Playwright for Python: \
      run scripts/test.sh (apt-get install chromium; pip install -r tests/requirements.txt)";
@@ -222,14 +222,8 @@ fn browser_shows_the_json_counts_and_filters_by_owner() {
         serde_json::from_value(page["text_fingerprints"].clone()).expect("fingerprints");
     assert_eq!((shown, page["text_match_count"].clone()), (payments, "1 of 6 findings".into()));
 
-    // The first row (highest severity, then report order) expands to its location and owner.
-    let rank = |f: &Value| {
-        ["critical", "high", "medium", "low", "info"]
-            .iter()
-            .position(|s| f["severity"] == *s)
-            .expect("severity")
-    };
-    let first = findings.iter().min_by_key(|f| rank(f)).expect("a finding");
+    // The first row expands to its location and owner.
+    let first = page_first_finding(&findings);
     let location = &first["locations"][0];
     let detail = page["first_detail"].as_str().expect("detail text");
     let path = location["path"].as_str().unwrap();
@@ -277,4 +271,77 @@ fn html_embeds_the_json_report_with_the_same_redaction() {
             assert_eq!(html.stdout.contains(secret.as_str()), show, "{secret}");
         }
     }
+}
+
+#[test]
+fn browser_shows_git_provenance_and_falls_back_to_the_commit_author() {
+    let dir = TestDir::new();
+    let repo = dir.join("repo");
+    std::fs::create_dir(&repo).expect("create repo dir");
+    git(&repo, &["init", "-q"]);
+    std::fs::create_dir_all(repo.join(".github")).expect("create .github");
+    std::fs::write(repo.join(".github/CODEOWNERS"), "*.ini @org/platform\n").expect("CODEOWNERS");
+    let mut fakes = Fakes::new(910);
+    for path in ["deploy.ini", "app.env"] {
+        let (id, secret) = (fakes.key_id("AKIA", ACCOUNT), fakes.secret());
+        std::fs::write(repo.join(path), credentials_file(&id, &secret, None)).expect("plant");
+    }
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "add credentials"]);
+
+    let html_path = dir.join("report.html");
+    let mut cmd = TestCommand::new();
+    cmd.args(["git", "--format", "json", "--no-progress"]).arg(&repo);
+    cmd.arg("--report").arg(format!("html={}", html_path.display()));
+    let (out, report) = cmd.run_json();
+    out.assert_code(1);
+    let findings = report["findings"].as_array().expect("findings").clone();
+    assert_eq!(findings.len(), 2, "{report:#}");
+
+    // app.env has no CODEOWNERS owner: the author of the commit that introduced it owns it.
+    let ann = "Ann <ann@example.org>";
+    let page = open_in_browser(&html_path, &["--owner", ann]);
+    assert_eq!(page["console_errors"], serde_json::json!([]), "{page:#}");
+    assert_eq!(page["page_errors"], serde_json::json!([]), "{page:#}");
+    let charts: BTreeMap<String, BTreeMap<String, u64>> =
+        serde_json::from_value(page["charts"].clone()).expect("charts");
+    assert_eq!(charts, expected_charts(&report));
+    let owner_counts: Vec<(&str, u64)> =
+        charts["owner"].iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(owner_counts, [("@org/platform", 1), (ann, 1)]);
+    assert_eq!(charts["source"], BTreeMap::from([("git".to_string(), 2)]));
+
+    let app = findings
+        .iter()
+        .find(|f| f["locations"][0]["relative_path"] == "app.env")
+        .expect("the app.env finding");
+    let shown: BTreeSet<String> =
+        serde_json::from_value(page["owner_fingerprints"].clone()).expect("fingerprints");
+    assert_eq!(shown, fingerprints([app.clone()]));
+    assert_eq!(page["owner_match_count"], "1 of 2 findings");
+
+    // The expanded first row carries the commit, its author and date.
+    let detail = page["first_detail"].as_str().expect("detail text");
+    let first = page_first_finding(&findings);
+    let location = &first["locations"][0];
+    let commit = location["commit"].as_str().expect("commit");
+    assert_eq!(first["introduced"]["commit"], commit);
+    for part in [
+        format!("Introducedcommit{commit}path{}", first["introduced"]["path"].as_str().unwrap()),
+        format!("author{ann}date{}", location["date"].as_str().unwrap()),
+        format!("git{}", location["path"].as_str().unwrap()),
+    ] {
+        assert!(detail.contains(&part), "{part:?} not in the expanded row: {detail}");
+    }
+}
+
+/// The finding the page lists first: the highest severity, then the report's order.
+fn page_first_finding(findings: &[Value]) -> &Value {
+    let rank = |f: &Value| {
+        ["critical", "high", "medium", "low", "info"]
+            .iter()
+            .position(|s| f["severity"] == *s)
+            .expect("severity")
+    };
+    findings.iter().min_by_key(|f| rank(f)).expect("a finding")
 }
