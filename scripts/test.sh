@@ -20,6 +20,11 @@ if ! command -v jq >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq jq
 fi
+# The HTML report's browser test (tests/html.rs) opens the page in headless Chromium.
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq chromium
+fi
 # action-validator checks action.yml and the example workflow (tests/action.rs); about 2.5
 # minutes to build on two cores.
 if ! command -v action-validator >/dev/null && [[ ! -x ${CARGO_HOME:-$HOME/.cargo}/bin/action-validator ]]; then

@@ -112,12 +112,12 @@ scantest!(an_unwritable_report_is_named_and_the_rest_are_written, |dir, cmd| {
 });
 
 scantest!(a_bad_report_spec_is_misuse, |dir, cmd| {
-    let run = cmd.args(["scan", ".", "--report", "html=x.html"]).run();
+    let run = cmd.args(["scan", ".", "--report", "pdf=x.pdf"]).run();
     run.assert_code(2);
     assert!(
         run.stderr.contains(
-            "invalid value 'html=x.html' for '--report <FORMAT=FILE>': unknown format \"html\" \
-             (want one of text, json, jsonl, sarif, markdown, github)"
+            "invalid value 'pdf=x.pdf' for '--report <FORMAT=FILE>': unknown format \"pdf\" \
+             (want one of text, json, jsonl, sarif, markdown, github, html)"
         ),
         "{run}"
     );

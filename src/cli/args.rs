@@ -410,6 +410,8 @@ pub enum FormatArg {
     Markdown,
     /// GitHub Actions workflow commands: one annotation per location.
     Github,
+    /// One self-contained HTML page for triage: summary charts and a filterable table.
+    Html,
 }
 
 /// One `--report FORMAT=FILE`.
@@ -556,9 +558,10 @@ mod tests {
         assert_eq!((report.format, report.path), (FormatArg::Sarif, PathBuf::from("a=b.sarif")));
         assert_eq!(parse_report("out.sarif").unwrap_err(), "want FORMAT=FILE, got \"out.sarif\"");
         assert_eq!(parse_report("sarif=").unwrap_err(), "no FILE in \"sarif=\"");
+        assert_eq!(parse_report("html=x").expect("valid").format, FormatArg::Html);
         assert_eq!(
-            parse_report("html=x").unwrap_err(),
-            "unknown format \"html\" (want one of text, json, jsonl, sarif, markdown, github)"
+            parse_report("pdf=x").unwrap_err(),
+            "unknown format \"pdf\" (want one of text, json, jsonl, sarif, markdown, github, html)"
         );
     }
 

@@ -240,6 +240,7 @@ pub(crate) fn report_format(format: FormatArg) -> Format {
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Markdown => Format::Markdown,
         FormatArg::Github => Format::Github,
+        FormatArg::Html => Format::Html,
     }
 }
 

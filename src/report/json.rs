@@ -265,8 +265,19 @@ fn location_wire(location: &Location, show: bool) -> LocationWire<'_> {
 /// # Errors
 /// Whatever the writer returns.
 pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(report))?;
+    writeln!(out)
+}
+
+/// The JSON report as one line: the HTML report embeds exactly this document, so both formats
+/// redact the same way.
+pub(crate) fn to_compact_string(report: &Report<'_>) -> serde_json::Result<String> {
+    serde_json::to_string(&document(report))
+}
+
+fn document<'a>(report: &Report<'a>) -> Document<'a> {
     let stats = report.stats;
-    let document = Document {
+    Document {
         schema_version: SCHEMA_VERSION,
         tool: Tool { name: "keysweep", version: env!("CARGO_PKG_VERSION") },
         findings: report.findings.iter().map(|f| finding_wire(f, report.show_secrets)).collect(),
@@ -284,9 +295,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
             errors: stats.errors.len(),
             elapsed_ms: stats.elapsed.as_millis(),
         },
-    };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    writeln!(out)
+    }
 }
 
 /// Writes one finding per line.

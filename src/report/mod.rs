@@ -1,10 +1,11 @@
 //! Report writers: text for a human, JSON/JSONL for machines, SARIF 2.1.0 for code scanning,
-//! Markdown for a CI step summary, GitHub workflow commands for annotations.
+//! Markdown for a CI step summary, GitHub workflow commands for annotations, HTML for triage.
 //!
 //! Writers are given everything they print and write to a `dyn Write`; they never open files or
 //! reach the network. Secrets are redacted unless the report says `show_secrets`.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
@@ -32,6 +33,8 @@ pub enum Format {
     Markdown,
     /// GitHub Actions workflow commands: one annotation per location.
     Github,
+    /// One self-contained HTML page for triage: summary charts and a filterable table.
+    Html,
 }
 
 /// What a writer is given.
@@ -71,6 +74,7 @@ pub fn write(
         Format::Sarif => sarif::write(report, out),
         Format::Markdown => markdown::write(report, out),
         Format::Github => github::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }
 
