@@ -258,6 +258,10 @@ pub struct Archive {
     _spool: Option<tempfile::NamedTempFile>,
 }
 
+/// The most a `docker save` stream is copied to disk: a stream that never ends (a hostile or
+/// broken daemon, a wrong pipe) would otherwise fill the disk.
+const MAX_SPOOL: u64 = 64 << 30;
+
 impl Archive {
     /// Reads the archive's headers (seeking past the data).
     ///
@@ -273,14 +277,24 @@ impl Archive {
     ///
     /// # Errors
     /// When the temporary file cannot be written, the stream breaks, or it is not a tar.
-    pub fn spool(mut stream: impl Read, name: &str) -> Result<Archive, Error> {
+    pub fn spool(stream: impl Read, name: &str) -> Result<Archive, Error> {
         let io_error = |source| Error::Io { path: name.to_string(), source };
         let mut spool = tempfile::Builder::new()
             .prefix("keysweep-image-")
             .suffix(".tar")
             .tempfile()
             .map_err(io_error)?;
-        io::copy(&mut stream, spool.as_file_mut()).map_err(io_error)?;
+        let copied = io::copy(&mut stream.take(MAX_SPOOL + 1), spool.as_file_mut())
+            .map_err(io_error)?;
+        if copied > MAX_SPOOL {
+            return Err(Error::Invalid {
+                what: format!("image stream {name}"),
+                message: format!(
+                    "larger than {} GiB; save it to a file and scan docker-archive:FILE",
+                    MAX_SPOOL >> 30
+                ),
+            });
+        }
         let path = spool.path().to_path_buf();
         Archive::index_named(&path, name.to_string(), Some(spool))
     }
