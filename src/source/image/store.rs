@@ -284,8 +284,8 @@ impl Archive {
             .suffix(".tar")
             .tempfile()
             .map_err(io_error)?;
-        let copied = io::copy(&mut stream.take(MAX_SPOOL + 1), spool.as_file_mut())
-            .map_err(io_error)?;
+        let copied =
+            io::copy(&mut stream.take(MAX_SPOOL + 1), spool.as_file_mut()).map_err(io_error)?;
         if copied > MAX_SPOOL {
             return Err(Error::Invalid {
                 what: format!("image stream {name}"),
