@@ -428,3 +428,38 @@ fn misuse_exits_2() {
         "{out}"
     );
 }
+
+#[test]
+fn an_admin_profile_of_the_shared_credentials_file_deactivates_a_key() {
+    let aws = Aws::start();
+    let (id, _) = aws.key("victim");
+    let (admin_id, admin_secret) = aws.key("admin");
+    let dir = crate::util::TestDir::new();
+    let file = dir.create(
+        "credentials",
+        &format!(
+            "[default]\naws_access_key_id = {id}\naws_secret_access_key = not-this-one\n\n\
+             [profile incident]\naws_access_key_id = {admin_id}\n\
+             aws_secret_access_key = {admin_secret}\n"
+        ),
+    );
+    let mut cmd = aws.revoke(&["--profile", "incident", "--key-id", &id, "--yes"]);
+    // The profile signs, not the environment: the environment's key is the victim's own.
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", &file)
+        .env("AWS_ACCESS_KEY_ID", &id)
+        .env("AWS_SECRET_ACCESS_KEY", "not-this-one-either");
+    let out = cmd.run();
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout.lines().next(),
+        Some(format!("{id} (IAM user victim): deactivated").as_str())
+    );
+    assert_eq!(aws.status("victim"), "Inactive");
+    assert!(!out.stdout.contains(&admin_secret) && !out.stderr.contains(&admin_secret), "{out}");
+
+    let mut missing = aws.revoke(&["--profile", "nobody", "--key-id", &id]);
+    missing.env("AWS_SHARED_CREDENTIALS_FILE", &file);
+    let out = missing.run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("profile \"nobody\""), "{out}");
+}

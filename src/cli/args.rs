@@ -734,6 +734,11 @@ pub struct RevokeArgs {
     /// (/ AWS_SESSION_TOKEN) instead of the key's own.
     #[arg(long)]
     pub as_admin: bool,
+    /// Sign with the administrator keys of this profile of the AWS shared credentials file
+    /// ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials; static keys only). Implies
+    /// --as-admin.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Deactivate the key. Without it nothing is changed: keysweep says what it would do.
     #[arg(long)]
     pub yes: bool,

@@ -8,6 +8,7 @@ use anyhow::{Context as _, bail};
 use keysweep::redact::{Secret, redact};
 use keysweep::revoke::followup::{FollowUp, follow_up};
 use keysweep::revoke::input::{self, KeyPair, Reported};
+use keysweep::revoke::profile;
 use keysweep::revoke::{Revocation, Revoker, Target};
 use keysweep::store::Store;
 use keysweep::verify::Credential;
@@ -28,7 +29,10 @@ pub fn revoke(args: &RevokeArgs) -> anyhow::Result<Outcome> {
     }
     let (reported, store) = finding(args)?;
     let pair = key(args, &reported)?;
-    let signer = if args.as_admin {
+    let as_admin = admin(args);
+    let signer = if let Some(profile) = &args.profile {
+        profile::read(&profile::credentials_file(), profile)?
+    } else if as_admin {
         admin_credential()?
     } else {
         let secret = pair.secret.clone().context(
@@ -48,7 +52,7 @@ pub fn revoke(args: &RevokeArgs) -> anyhow::Result<Outcome> {
         &args.region,
         Duration::from_secs(args.timeout),
     );
-    let target = Target { key_id: pair.key_id.clone(), signer, as_admin: args.as_admin };
+    let target = Target { key_id: pair.key_id.clone(), signer, as_admin };
     let revocation = revoker.revoke(&target, args.yes)?;
     let leaked = reported.first_commit_date.as_deref().and_then(|d| d.parse().ok());
     let next = follow_up(
@@ -117,7 +121,7 @@ fn key(args: &RevokeArgs, reported: &Reported) -> anyhow::Result<KeyPair> {
     let key_id = args.key_id.clone().or_else(|| reported.key_id.clone());
     let secret = reported.secret.clone();
     match key_id {
-        Some(key_id) if args.as_admin || secret.is_some() => Ok(KeyPair { key_id, secret }),
+        Some(key_id) if admin(args) || secret.is_some() => Ok(KeyPair { key_id, secret }),
         Some(key_id) => {
             let pair = read_stdin()?;
             if pair.key_id != key_id {
@@ -145,6 +149,11 @@ fn read_stdin() -> anyhow::Result<KeyPair> {
         .read_to_string(&mut text)
         .context("cannot read the key from standard input")?;
     Ok(input::parse_pair(&text)?)
+}
+
+/// Whether an administrator's credentials sign (`--as-admin`, or a `--profile`).
+fn admin(args: &RevokeArgs) -> bool {
+    args.as_admin || args.profile.is_some()
 }
 
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` from the environment.
@@ -179,7 +188,7 @@ fn write(args: &RevokeArgs, revocation: &Revocation, next: &FollowUp) -> anyhow:
             key_id: &revocation.key_id,
             fingerprint: args.fingerprint.as_deref(),
             dry_run: !args.yes,
-            as_admin: args.as_admin,
+            as_admin: admin(args),
             revocation,
             follow_up: next,
         };

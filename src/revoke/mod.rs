@@ -9,6 +9,7 @@
 
 pub mod followup;
 pub mod input;
+pub mod profile;
 
 use std::time::Duration;
 
