@@ -437,7 +437,7 @@ fn an_admin_profile_of_the_shared_credentials_file_deactivates_a_key() {
     let dir = crate::util::TestDir::new();
     let file = dir.create(
         "credentials",
-        &format!(
+        format!(
             "[default]\naws_access_key_id = {id}\naws_secret_access_key = not-this-one\n\n\
              [profile incident]\naws_access_key_id = {admin_id}\n\
              aws_secret_access_key = {admin_secret}\n"
