@@ -219,8 +219,9 @@ fn tar_with_parent_members_and_hard_links_writes_nothing_and_reports_safe_names(
     assert!(!Path::new("/tmp/absolute.env").exists());
 
     assert_key_at(&scan, "app/config.env", &text, &key);
-    // Members are read in memory, never extracted, so a member's name is only a label. Hard
-    // links carry no data of their own and are not followed (not even to `/etc/passwd`).
+    // Members are read in memory, never extracted, so a member's name is only a label, and one
+    // that a SARIF viewer or editor cannot resolve to a file outside the archive. Hard links
+    // carry no data of their own and are not followed (not even to `/etc/passwd`).
     let members: Vec<(&str, &str, usize, usize)> = scan
         .findings
         .iter()
@@ -230,12 +231,14 @@ fn tar_with_parent_members_and_hard_links_writes_nothing_and_reports_safe_names(
     assert_eq!(
         members,
         [
-            ("dist/evil.tar!/../../escape.env", member_key.as_str(), 1, 19),
+            ("dist/evil.tar!/%2E%2E/%2E%2E/escape.env", member_key.as_str(), 1, 19),
             ("dist/evil.tar!/tmp/absolute.env", member_key.as_str(), 1, 19)
         ],
         "{}",
         scan.out
     );
+    let shown: Vec<&str> = scan.findings.iter().map(|f| f.display_path.as_str()).collect();
+    assert!(shown.contains(&"tree/dist/evil.tar!/tmp/absolute.env"), "{shown:?}");
     assert_eq!(scan.stat("blobs_scanned"), 4, "config.env, evil.tar and its two regular members");
     assert_eq!(scan.stat("errors"), 0, "{}", scan.out);
     scan.out.assert_code(1);
