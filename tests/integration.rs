@@ -19,6 +19,7 @@ mod examples;
 mod extra_reports;
 mod git;
 mod guard;
+mod hostile;
 mod html;
 mod image;
 mod listing;

@@ -243,7 +243,7 @@ impl<V: Visit> Walker<'_, V> {
                 let inner = decoder
                     .header()
                     .and_then(|h| h.filename())
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .map(|f| member_label(&String::from_utf8_lossy(f)))
                     .filter(|f| !f.is_empty());
                 let member = inner.unwrap_or_else(|| strip_compression_suffix(name));
                 let head = self.sniff(&mut decoder, &member, kind)?;
@@ -332,7 +332,7 @@ impl<V: Visit> Walker<'_, V> {
             if file.is_dir() {
                 continue;
             }
-            let name = file.name().to_string();
+            let name = member_label(file.name());
             let reserve = file.size().min(MAX_RESERVE);
             self.path.push(name.clone());
             let mut member = Vec::new();
@@ -364,7 +364,7 @@ impl<V: Visit> Walker<'_, V> {
             if file.is_dir() {
                 continue;
             }
-            let name = file.name().to_string();
+            let name = member_label(file.name());
             let reserve = file.size().min(MAX_RESERVE);
             let mut member = Vec::new();
             let read =
@@ -405,7 +405,7 @@ impl<V: Visit> Walker<'_, V> {
             ) {
                 continue;
             }
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let name = member_label(&String::from_utf8_lossy(&entry.path_bytes()));
             let reserve = entry.size().min(MAX_RESERVE);
             let mut member = Vec::new();
             let read = read_all(&mut entry, &mut member, reserve);
@@ -477,6 +477,18 @@ fn corrupt(kind: Kind, error: &dyn std::fmt::Display) -> Error {
 fn read_all(mut reader: impl Read, out: &mut Vec<u8>, reserve: u64) -> io::Result<()> {
     out.reserve(usize::try_from(reserve).unwrap_or(0));
     reader.read_to_end(out).map(|_| ())
+}
+
+/// The name a member is reported under. Member names are chosen by whoever built the archive,
+/// and reported paths end up in SARIF URIs and editors, which resolve `..`: `x.tar!/../../.env`
+/// would point at the scanned tree's own `.env`. So leading `/`, empty and `.` segments are
+/// dropped and `..` is written `%2E%2E`, which no resolver climbs.
+fn member_label(name: &str) -> String {
+    name.split('/')
+        .filter(|segment| !segment.is_empty() && *segment != ".")
+        .map(|segment| if segment == ".." { "%2E%2E" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `app.log.gz` → `app.log`, `x.tgz` → `x.tar`, `x.zst` → `x`; other names stay.
@@ -556,6 +568,14 @@ mod tests {
         assert_eq!(detect(b"\x28\xb5\x2f\xfd...."), Some(Kind::Zstd));
         assert_eq!(detect(b"PK"), None);
         assert_eq!(detect(b"plain text"), None);
+    }
+
+    #[test]
+    fn member_labels_cannot_climb_out() {
+        assert_eq!(member_label("../../etc/passwd"), "%2E%2E/%2E%2E/etc/passwd");
+        assert_eq!(member_label("/tmp//./a.env"), "tmp/a.env");
+        assert_eq!(member_label("dir/b..c/x.txt"), "dir/b..c/x.txt");
+        assert_eq!(member_label("./"), "");
     }
 
     #[test]
