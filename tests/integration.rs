@@ -20,6 +20,7 @@ mod extra_reports;
 mod git;
 mod guard;
 mod html;
+mod hygiene;
 mod image;
 mod listing;
 mod log;
