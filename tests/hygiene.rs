@@ -214,7 +214,7 @@ fn parse_error(dir: &TestDir, flag: &str, name: &str, text: &str) -> String {
 }
 
 #[test]
-fn parse_errors_of_config_and_baseline_do_not_echo_a_secret() {
+fn parse_errors_of_config_allowlist_and_baseline_do_not_echo_a_secret() {
     let dir = TestDir::new();
     dir.create("tree/clean.txt", "nothing here\n");
     let mut fakes = Fakes::new(1011);
@@ -248,6 +248,17 @@ fn parse_errors_of_config_and_baseline_do_not_echo_a_secret() {
             "invalid config unquoted.toml: line 5, column 13: string values must be quoted, \
              expected literal string"
                 .to_string(),
+        ),
+        (
+            "--config",
+            "regex.toml",
+            format!("[allowlist]\nregexes = [\"{pat}(\"]\n"),
+            format!(
+                "in the allowlist of config regex.toml: allowlist regex #1 ({}) is invalid: \
+                 unclosed group at column {}",
+                redacted(&pat),
+                pat.len() + 1
+            ),
         ),
         (
             "--baseline",
