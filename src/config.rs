@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::rules::RuleSyntax;
+use crate::{parse_error::ParseError, rules::RuleSyntax};
 
 /// The config file name looked for in the scanned root.
 pub const CONFIG_FILE: &str = ".keysweep.toml";
@@ -39,7 +39,7 @@ pub enum Error {
         path: PathBuf,
         /// Why.
         #[source]
-        source: toml::de::Error,
+        source: ParseError,
     },
 }
 
@@ -81,6 +81,9 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-        toml::from_str(&text).map_err(|source| Error::Parse { path: path.to_path_buf(), source })
+        toml::from_str(&text).map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            source: ParseError::toml(&e, &text),
+        })
     }
 }

@@ -22,6 +22,7 @@ pub mod enrich;
 pub mod finding;
 pub mod guard;
 pub mod matcher;
+pub mod parse_error;
 pub mod provenance;
 pub mod redact;
 pub mod report;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
+    cli::install_panic_hook();
     let args = cli::args::Cli::parse();
     match cli::run(args) {
         Ok(outcome) => outcome.into(),

@@ -21,6 +21,7 @@ mod git;
 mod guard;
 mod hostile;
 mod html;
+mod hygiene;
 mod image;
 mod listing;
 mod log;

@@ -13,7 +13,7 @@ use crate::util::{ACCOUNT, Fakes, Output, TestCommand, TestDir, rules_dir};
 
 /// Strings whose presence in an output means `secret` leaked: the value, its JSON-escaped form,
 /// everything but the prefix a redaction keeps, and each long line of a multi-line secret.
-fn needles(secret: &str) -> Vec<String> {
+pub(crate) fn needles(secret: &str) -> Vec<String> {
     let mut out = vec![secret.to_string()];
     let json = serde_json::to_string(secret).expect("a string serializes");
     let json = &json[1..json.len() - 1];
@@ -35,7 +35,7 @@ fn needles(secret: &str) -> Vec<String> {
 }
 
 /// The secrets of `secrets` that `text` contains (in any leaked form).
-fn leaked<'a>(text: &str, secrets: &'a [String]) -> Vec<&'a str> {
+pub(crate) fn leaked<'a>(text: &str, secrets: &'a [String]) -> Vec<&'a str> {
     // `--format github` escapes `%`, CR, LF, `:` and `,`; GitHub shows the text unescaped.
     let unescaped = text
         .replace("%0D", "\r")

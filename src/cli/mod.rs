@@ -12,6 +12,8 @@ mod revoke;
 mod store;
 mod sweep;
 
+pub use output::install_panic_hook;
+
 use std::{
     io::Write as _,
     path::{Path, PathBuf},

@@ -138,3 +138,36 @@ pub fn init_logging(verbose: u8) {
         log::set_max_level(level);
     }
 }
+
+/// Replaces the default panic message, which quotes the panic's payload: a payload can hold
+/// scanned bytes (a failed `str` slice prints the string), so only the location is printed.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| eprintln!("{}", panic_line(info.location()))));
+}
+
+fn panic_line(location: Option<&std::panic::Location<'_>>) -> String {
+    let at = location.map_or_else(|| "an unknown place".to_string(), |l| l.to_string());
+    format!(
+        "keysweep: internal error at {at} (a bug: please report it; the panic message is not \
+         shown because it may quote scanned data)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_line_names_the_location_only() {
+        let here = std::panic::Location::caller();
+        assert_eq!(
+            panic_line(Some(here)),
+            format!(
+                "keysweep: internal error at src/cli/output.rs:{}:{} (a bug: please report it; \
+                 the panic message is not shown because it may quote scanned data)",
+                here.line(),
+                here.column()
+            )
+        );
+    }
+}

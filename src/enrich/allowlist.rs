@@ -5,6 +5,7 @@ use regex_automata::meta;
 
 use crate::config::AllowlistSyntax;
 use crate::finding::Finding;
+use crate::redact::redact;
 
 /// The error returned by [`Allowlist::new`].
 #[derive(Debug, thiserror::Error)]
@@ -18,15 +19,27 @@ pub enum Error {
         #[source]
         source: globset::Error,
     },
-    /// A regex does not compile.
-    #[error("allowlist regex {regex:?} is invalid")]
+    /// A regex does not compile. An allowlist regex is often a literal secret, so the error
+    /// shows it redacted and says why without quoting it (the regex error would).
+    #[error("allowlist regex #{number} ({preview}) is invalid: {reason}")]
     Regex {
-        /// The regex.
-        regex: String,
-        /// Why.
-        #[source]
-        source: Box<meta::BuildError>,
+        /// Its 1-based position in `regexes`.
+        number: usize,
+        /// The regex, redacted.
+        preview: String,
+        /// Why, without the pattern.
+        reason: String,
     },
+}
+
+/// Why a regex failed, with the column for a syntax error but never the pattern itself.
+fn regex_reason(error: &meta::BuildError) -> String {
+    let (kind, span) = match error.syntax_error() {
+        Some(regex_syntax::Error::Parse(e)) => (e.kind().to_string(), *e.span()),
+        Some(regex_syntax::Error::Translate(e)) => (e.kind().to_string(), *e.span()),
+        _ => return error.to_string(),
+    };
+    format!("{kind} at column {}", span.start.column)
 }
 
 /// A compiled allowlist.
@@ -62,9 +75,13 @@ impl Allowlist {
         let regexes = syntax
             .regexes
             .iter()
-            .map(|r| {
-                meta::Regex::new(r)
-                    .map_err(|source| Error::Regex { regex: r.clone(), source: Box::new(source) })
+            .enumerate()
+            .map(|(at, r)| {
+                meta::Regex::new(r).map_err(|e| Error::Regex {
+                    number: at + 1,
+                    preview: redact(r),
+                    reason: regex_reason(&e),
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(Allowlist {

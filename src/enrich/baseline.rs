@@ -4,7 +4,7 @@ use std::{collections::HashSet, path::Path};
 
 use serde::Deserialize;
 
-use crate::finding::Finding;
+use crate::{finding::Finding, parse_error::ParseError};
 
 /// The error returned by [`Baseline::load`].
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +25,7 @@ pub enum Error {
         path: String,
         /// Why.
         #[source]
-        source: serde_json::Error,
+        source: ParseError,
     },
 }
 
@@ -54,8 +54,8 @@ impl Baseline {
         let shown = path.display().to_string();
         let text =
             std::fs::read(path).map_err(|source| Error::Read { path: shown.clone(), source })?;
-        let report: ReportShape =
-            serde_json::from_slice(&text).map_err(|source| Error::Parse { path: shown, source })?;
+        let report: ReportShape = serde_json::from_slice(&text)
+            .map_err(|e| Error::Parse { path: shown, source: ParseError::json(&e) })?;
         Ok(Baseline { fingerprints: report.findings.into_iter().map(|f| f.fingerprint).collect() })
     }
 

@@ -11,6 +11,8 @@ use std::{collections::HashMap, sync::OnceLock};
 
 use regex_automata::{meta, util::syntax as re_syntax};
 
+use crate::parse_error::ParseError;
+
 pub use syntax::{RuleSyntax, Severity, Validator};
 
 mod builtin {
@@ -32,7 +34,7 @@ pub enum Error {
         origin: String,
         /// The TOML error.
         #[source]
-        source: toml::de::Error,
+        source: ParseError,
     },
     /// A rule id is empty or has characters outside `[a-z0-9._-]`.
     #[error("rule {id:?}: id must be non-empty lowercase [a-z0-9._-]")]
@@ -265,8 +267,10 @@ impl RuleSetBuilder {
     pub fn add_builtin(&mut self) -> Result<&mut Self, Error> {
         for (name, text) in builtin::BUILTIN_RULE_FILES {
             let origin = format!("builtin rules/{name}");
-            let file: syntax::RuleFile = toml::from_str(text)
-                .map_err(|source| Error::Parse { origin: origin.clone(), source })?;
+            let file: syntax::RuleFile = toml::from_str(text).map_err(|e| Error::Parse {
+                origin: origin.clone(),
+                source: ParseError::toml(&e, text),
+            })?;
             for rule in file.rules {
                 self.add_lazily(rule, &origin, true)?;
             }
@@ -279,8 +283,10 @@ impl RuleSetBuilder {
     /// # Errors
     /// A parse error names `origin`; a rule error names the rule.
     pub fn add_toml(&mut self, origin: &str, text: &str) -> Result<&mut Self, Error> {
-        let file: syntax::RuleFile = toml::from_str(text)
-            .map_err(|source| Error::Parse { origin: origin.to_string(), source })?;
+        let file: syntax::RuleFile = toml::from_str(text).map_err(|e| Error::Parse {
+            origin: origin.to_string(),
+            source: ParseError::toml(&e, text),
+        })?;
         for rule in file.rules {
             self.add(rule, origin)?;
         }
