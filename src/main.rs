@@ -10,7 +10,12 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     cli::install_panic_hook();
     let args = cli::args::Cli::parse();
-    match cli::run(args) {
+    // A panic (a bug; the hook has printed where) exits 2 like any failed run, not Rust's 101:
+    // hooks and CI read keysweep's 0/1/2 contract. Worker panics reach here through rayon.
+    let Ok(result) = std::panic::catch_unwind(|| cli::run(args)) else {
+        return ExitCode::from(2);
+    };
+    match result {
         Ok(outcome) => outcome.into(),
         Err(err) if is_broken_pipe(&err) => ExitCode::from(0),
         Err(err) => {
