@@ -117,23 +117,16 @@ fn root_blob(provenance: &Provenance) -> Option<[u8; 32]> {
 
 /// `provenance` with its root (the layer file) replaced by `root`; archive members kept.
 fn rebase(provenance: &Provenance, root: &Provenance) -> Provenance {
-    match provenance {
-        Provenance::Nested { parent, member } => {
-            Provenance::Nested { parent: Box::new(rebase(parent, root)), member: member.clone() }
-        }
-        Provenance::Notebook { parent, .. } => {
-            let mut cell = provenance.clone();
-            if let Provenance::Notebook { parent: at, .. } = &mut cell {
-                **at = rebase(parent, root);
-            }
-            cell
-        }
-        Provenance::Decoded { parent, encoding } => Provenance::Decoded {
-            parent: Box::new(rebase(parent, root)),
-            encoding: encoding.clone(),
-        },
-        _ => root.clone(),
+    let mut rebased = provenance.clone();
+    let mut at = &mut rebased;
+    while let Provenance::Nested { parent, .. }
+    | Provenance::Notebook { parent, .. }
+    | Provenance::Decoded { parent, .. } = at
+    {
+        at = parent;
     }
+    *at = root.clone();
+    rebased
 }
 
 fn parse_blob(blob: &str) -> Option<[u8; 32]> {
