@@ -135,8 +135,9 @@ impl OwnerLookup {
                     self.git.get_or_insert_with(|| read_git_codeowners(&repo)).as_ref()?;
                 Some(answer(path, path.clone(), file, owners))
             }
-            Provenance::Notebook { parent, .. } => self.lookup(parent),
-            Provenance::Decoded { parent, .. } => self.lookup(parent),
+            Provenance::Notebook { parent, .. } | Provenance::Decoded { parent, .. } => {
+                self.lookup(parent)
+            }
             _ => None,
         }
     }
