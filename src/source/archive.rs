@@ -484,11 +484,14 @@ fn read_all(mut reader: impl Read, out: &mut Vec<u8>, reserve: u64) -> io::Resul
 /// would point at the scanned tree's own `.env`. So leading `/`, empty and `.` segments are
 /// dropped and `..` is written `%2E%2E`, which no resolver climbs.
 fn member_label(name: &str) -> String {
-    name.split('/')
-        .filter(|segment| !segment.is_empty() && *segment != ".")
-        .map(|segment| if segment == ".." { "%2E%2E" } else { segment })
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut label = String::with_capacity(name.len());
+    for segment in name.split('/').filter(|segment| !segment.is_empty() && *segment != ".") {
+        if !label.is_empty() {
+            label.push('/');
+        }
+        label.push_str(if segment == ".." { "%2E%2E" } else { segment });
+    }
+    label
 }
 
 /// `app.log.gz` → `app.log`, `x.tgz` → `x.tar`, `x.zst` → `x`; other names stay.
