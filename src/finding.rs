@@ -195,11 +195,6 @@ pub(crate) fn allowed_inline(hay: &[u8], offset: usize) -> bool {
     memchr::memmem::find(&hay[line_start..line_end], ALLOW_MARKER).is_some()
 }
 
-/// The 1-based line and column of byte `offset` of `hay`, as a location gives them.
-pub fn position(hay: &[u8], offset: usize) -> Position {
-    LineIndex::default().position(hay, offset.min(hay.len()))
-}
-
 /// Folds hits into findings, one per (rule, secret), sorted by severity then rule then secret.
 ///
 /// One exception: an AWS key id found paired with different secret access keys (or session

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use super::Worker;
 use crate::decode::{Located, Scope};
-use crate::finding::{self, Hit};
+use crate::finding::{self, Hit, LineIndex};
 use crate::matcher::{Match, Span};
 use crate::provenance::Provenance;
 
@@ -73,23 +73,26 @@ impl Worker<'_> {
             return;
         }
         let parents = provenances();
+        // Accepted matches come roughly in blob order, so one index counts forward.
+        let mut lines = LineIndex::default();
+        let mut hits = Vec::new();
         for (m, at) in &accepted {
             let key_at = m.secret_key.and_then(|s| self.view.locate(data, s.start..s.end));
+            let allowed = finding::allowed_inline(data, at.span.start);
             for parent in &parents {
                 let provenance = Provenance::Decoded {
                     parent: Box::new(parent.clone()),
                     encoding: at.encoding(),
                 };
-                let mut hits = Vec::new();
                 let dropped =
                     finding::hits_in_blob(rules, self.view.text(), &provenance, &[*m], &mut hits);
                 self.stats.suppressed_inline += dropped as u64;
-                for mut hit in hits {
-                    if finding::allowed_inline(data, at.span.start) {
+                for mut hit in hits.drain(..) {
+                    if allowed {
                         self.stats.suppressed_inline += 1;
                         continue;
                     }
-                    place(&mut hit, data, at, key_at.as_ref());
+                    place(&mut hit, data, at, key_at.as_ref(), &mut lines);
                     if !merge_into_raw(&mut self.hits[raw_from..first], &hit, parent) {
                         self.hits.push(hit);
                     }
@@ -108,12 +111,19 @@ fn overlaps(range: &Range<usize>, span: Span) -> bool {
 }
 
 /// Moves a hit found in the view to the encoded text in `data`.
-fn place(hit: &mut Hit, data: &[u8], at: &Located, key_at: Option<&Located>) {
+fn place(
+    hit: &mut Hit,
+    data: &[u8],
+    at: &Located,
+    key_at: Option<&Located>,
+    lines: &mut LineIndex,
+) {
+    let mut position = |offset: usize| lines.position(data, offset.min(data.len()));
     let location = &mut hit.location;
     location.span = span_of(&at.span);
-    location.start = finding::position(data, at.span.start);
-    location.end = finding::position(data, at.span.end);
-    location.secret_key_at = key_at.map(|k| finding::position(data, k.span.start));
+    location.start = position(at.span.start);
+    location.end = position(at.span.end);
+    location.secret_key_at = key_at.map(|k| position(k.span.start));
 }
 
 /// Folds a decoded hit into the raw hit of the same rule at the same place, carrying over a
