@@ -164,12 +164,8 @@ pub fn is_program_source(name: &str) -> bool {
     !stem.is_empty() && EXTENSIONS.iter().any(|e| extension.eq_ignore_ascii_case(e))
 }
 
-/// Runs every decoder over `data` (one level), until `found` returns false.
-pub fn decode(data: &[u8], found: &mut dyn FnMut(Decoded) -> bool) {
-    decode_in(data, Scope::Everywhere, found);
-}
-
-/// [`decode`], looking only in `scope`.
+/// Runs every decoder over `data` (one level), looking only in `scope`, until `found` returns
+/// false.
 pub fn decode_in(data: &[u8], scope: Scope, found: &mut dyn FnMut(Decoded) -> bool) {
     let offsets = match scope {
         Scope::Everywhere => return decode_all(data, found),
