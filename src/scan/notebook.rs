@@ -33,10 +33,8 @@ impl Worker<'_> {
             Err(error) => {
                 let parents = provenances();
                 let name = parents.first().map_or_else(String::new, Provenance::display_path);
-                let cause = std::error::Error::source(&error)
-                    .map(|cause| format!(" ({cause})"))
-                    .unwrap_or_default();
-                log::warn!("{name}: {error}{cause}; scanned as plain text");
+                let error = crate::source::error_chain(&error);
+                log::warn!("{name}: {error}; scanned as plain text");
                 let mut once = Some(parents);
                 self.scan_one(data, &mut || once.take().unwrap_or_default(), delta);
             }
