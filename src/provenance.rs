@@ -23,6 +23,13 @@ pub struct Commit {
     pub repository: Option<String>,
 }
 
+impl Commit {
+    /// The commit id shortened to 12 characters, as reports print it.
+    pub fn short_id(&self) -> &str {
+        short(&self.id)
+    }
+}
+
 /// A container image as scanned: what the user named and what it resolved to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ImageInfo {
@@ -169,8 +176,9 @@ impl Provenance {
                 format!("{}!/{member}", parent.display_path())
             }
             Provenance::Log { name } => name.clone(),
-            Provenance::Notebook { parent, .. } => parent.display_path(),
-            Provenance::Decoded { parent, .. } => parent.display_path(),
+            Provenance::Notebook { parent, .. } | Provenance::Decoded { parent, .. } => {
+                parent.display_path()
+            }
         }
     }
 
@@ -195,8 +203,9 @@ impl Provenance {
                 let name = name.replace('\\', "/");
                 name.strip_prefix("./").map_or_else(|| name.clone(), str::to_string)
             }
-            Provenance::Notebook { parent, .. } => parent.relative_path(),
-            Provenance::Decoded { parent, .. } => parent.relative_path(),
+            Provenance::Notebook { parent, .. } | Provenance::Decoded { parent, .. } => {
+                parent.relative_path()
+            }
         }
     }
 

@@ -77,7 +77,7 @@ fn message(finding: &Finding, location: &Location, show: bool) -> String {
         text.push_str(&format!(" in {}", location.provenance.display_path()));
     }
     if let (Some(_), Some(commit)) = (file, location.provenance.commit()) {
-        text.push_str(&format!(" in commit {}", &commit.id[..commit.id.len().min(12)]));
+        text.push_str(&format!(" in commit {}", commit.short_id()));
     }
     text.push_str(&format!(
         "; {}; fingerprint {}",

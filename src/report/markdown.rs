@@ -71,10 +71,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
 fn row(finding: &Finding, location: &Location, show: bool) -> String {
     let ((line, _), _) = file_region(location);
     let place = format!("{}:{line}", location.provenance.display_path());
-    let commit = location
-        .provenance
-        .commit()
-        .map_or_else(String::new, |c| code(&c.id[..c.id.len().min(12)]));
+    let commit = location.provenance.commit().map_or_else(String::new, |c| code(c.short_id()));
     let mut secret = code(&finding.secret.render(show));
     if let Some(key) = &finding.secret_key {
         secret.push_str(&format!(" + secret key {}", code(&key.render(show))));

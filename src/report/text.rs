@@ -60,12 +60,7 @@ fn write_finding(
     write_enrichment(finding, show, paint, out)?;
     if let Some(first) = finding.introduced().and_then(|l| l.provenance.commit()) {
         let by = sanitize(&format!("{} <{}>", first.author, first.email));
-        writeln!(
-            out,
-            "  leak began   commit {} by {by} on {}",
-            &first.id[..first.id.len().min(12)],
-            first.date
-        )?;
+        writeln!(out, "  leak began   commit {} by {by} on {}", first.short_id(), first.date)?;
     }
     match finding.present_at_head {
         Some(true) => writeln!(out, "  at HEAD      still present")?,
@@ -74,19 +69,11 @@ fn write_finding(
     }
     writeln!(out, "  fingerprint  {}", finding.fingerprint)?;
     for location in &finding.locations {
+        let path = sanitize(&location.provenance.display_path());
+        let (line, column) = (location.start.line, location.start.column);
         let place = match location.provenance.notebook_cell() {
-            Some(cell) => format!(
-                "{} {cell}, line {}:{}",
-                sanitize(&location.provenance.display_path()),
-                location.start.line,
-                location.start.column
-            ),
-            None => format!(
-                "{}:{}:{}",
-                sanitize(&location.provenance.display_path()),
-                location.start.line,
-                location.start.column
-            ),
+            Some(cell) => format!("{path} {cell}, line {line}:{column}"),
+            None => format!("{path}:{line}:{column}"),
         };
         let place = match location.provenance.decoded() {
             Some(encoding) => format!("{place} ({encoding})"),
@@ -95,12 +82,8 @@ fn write_finding(
         writeln!(out, "  {}", paint.paint(AnsiColor::Magenta.on_default(), &place))?;
         if let Some(commit) = location.provenance.commit() {
             let by = format!("{} <{}>", commit.author, commit.email);
-            let mut line = format!(
-                "commit {} by {} on {}",
-                &commit.id[..commit.id.len().min(12)],
-                sanitize(&by),
-                commit.date
-            );
+            let mut line =
+                format!("commit {} by {} on {}", commit.short_id(), sanitize(&by), commit.date);
             if let Some(repository) = &commit.repository {
                 line.push_str(&format!(" in {}", sanitize(repository)));
             }
