@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use keysweep::{
     report::{self, Format, Report},
     scan::{ScanResult, ScanStats},
-    source::git::GitOptions,
+    source::git::{GitOptions, RepoFacts},
     store::{Query, RunId, Scanned, Since, Store, TargetId},
     sweep::targets::normalise_repo,
 };
@@ -34,10 +34,7 @@ impl GitRecording {
 
     /// `options` with the objects earlier runs read marked to skip.
     pub(super) fn options(&self, mut options: GitOptions) -> anyhow::Result<GitOptions> {
-        let known = self.store.known_objects(self.target)?;
-        options.skip_objects = std::sync::Arc::new(
-            known.iter().filter_map(|hex| gix::ObjectId::from_hex(hex.as_bytes()).ok()).collect(),
-        );
+        options.skip_objects = std::sync::Arc::new(self.store.known_git_objects(self.target)?);
         Ok(options)
     }
 
@@ -50,9 +47,10 @@ impl GitRecording {
 
     /// Records the scan (one transaction) and closes the run.
     pub(super) fn finish(self, result: &ScanResult) -> anyhow::Result<()> {
-        let facts = result.git.clone().unwrap_or_default();
+        let empty = RepoFacts::default();
+        let facts = result.git.as_ref().unwrap_or(&empty);
         let failed = !result.stats.errors.is_empty();
-        let scanned = Scanned::git(result, &facts, None);
+        let scanned = Scanned::git(result, facts, None);
         let recorded = self.store.record_scan(self.run, self.target, &scanned)?;
         self.store.finish_run(self.run, if failed { "failed" } else { "ok" })?;
         log::info!(

@@ -279,6 +279,20 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(self.sql("reading scanned blobs"))
     }
 
+    /// [`Store::known_objects`] of a git target as object ids, for
+    /// [`GitOptions::skip_objects`](crate::source::git::GitOptions::skip_objects) (an id that
+    /// does not parse is left out).
+    ///
+    /// # Errors
+    /// The query fails.
+    pub fn known_git_objects(
+        &self,
+        target: TargetId,
+    ) -> Result<std::collections::HashSet<gix::ObjectId>, Error> {
+        let known = self.known_objects(target)?;
+        Ok(known.iter().filter_map(|hex| gix::ObjectId::from_hex(hex.as_bytes()).ok()).collect())
+    }
+
     /// The latest run that completed a target (a run that failed at the start, or only
     /// merged, does not count): what `--new` compares with.
     ///

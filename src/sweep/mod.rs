@@ -259,44 +259,36 @@ fn scan_repo(
         return Ok(TargetOutcome::Unchanged);
     }
     let mut git_options = options.git.clone();
-    git_options.skip_objects = known_objects(cx.store, target)?.into();
+    git_options.skip_objects = cx.store.known_git_objects(target).map_err(|e| chain(&e))?.into();
     let progress = Progress::default();
     let mode = git::Mode::History { all_objects: false };
     let mut result =
         scan_git(cx.matcher, path, &mode, &git_options, &progress).map_err(|e| e.to_string())?;
     (cx.filter)(Some(path), &mut result);
     let facts = result.git.take().unwrap_or_default();
-    record(cx, target, &result, &facts, Some(digest))
+    record(cx, target, &result, &Scanned::git(&result, &facts, Some(digest)))
 }
 
-/// Records a scan; input errors inside the repository (a broken object) fail the target so it
-/// is retried, after its findings are kept.
+/// Records a scan; input errors inside the target (a broken object or layer) fail it so it is
+/// retried, after its findings are kept.
 fn record(
     cx: &Context<'_>,
     target: TargetId,
     result: &ScanResult,
-    facts: &git::RepoFacts,
-    digest: Option<&str>,
+    scanned: &Scanned<'_>,
 ) -> Result<TargetOutcome, String> {
-    let failed = !result.stats.errors.is_empty();
-    let scanned = Scanned::git(result, facts, digest);
-    let recorded = cx.store.record_scan(cx.run, target, &scanned).map_err(|e| chain(&e))?;
-    if failed {
+    let recorded = cx.store.record_scan(cx.run, target, scanned).map_err(|e| chain(&e))?;
+    if !result.stats.errors.is_empty() {
         let errors: Vec<String> = result.stats.errors.iter().map(ToString::to_string).collect();
         return Err(errors.join("; "));
     }
     Ok(TargetOutcome::Scanned {
-        blobs_scanned: facts.blobs as u64,
-        blobs_skipped: facts.blobs_skipped as u64,
+        blobs_scanned: scanned.blobs_scanned,
+        blobs_skipped: scanned.blobs_skipped,
         new_findings: recorded.new_findings,
         findings: result.findings.len() as u64,
         fixed: recorded.fixed,
     })
-}
-
-fn known_objects(store: &Store, target: TargetId) -> Result<HashSet<gix::ObjectId>, String> {
-    let known = store.known_objects(target).map_err(|e| chain(&e))?;
-    Ok(known.iter().filter_map(|hex| gix::ObjectId::from_hex(hex.as_bytes()).ok()).collect())
 }
 
 fn sweep_image(reference: &str, options: &SweepOptions, cx: &Context<'_>) -> TargetOutcome {
@@ -337,16 +329,5 @@ fn scan_one_image(
         blobs_skipped: 0,
         digest: Some(&digests.join(",")),
     };
-    let recorded = cx.store.record_scan(cx.run, target, &scanned).map_err(|e| chain(&e))?;
-    if failed {
-        let errors: Vec<String> = result.stats.errors.iter().map(ToString::to_string).collect();
-        return Err(errors.join("; "));
-    }
-    Ok(TargetOutcome::Scanned {
-        blobs_scanned: result.stats.blobs,
-        blobs_skipped: 0,
-        new_findings: recorded.new_findings,
-        findings: result.findings.len() as u64,
-        fixed: 0,
-    })
+    record(cx, target, &result, &scanned)
 }
