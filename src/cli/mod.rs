@@ -39,8 +39,8 @@ use keysweep::{
 };
 
 use args::{
-    ArchiveArgs, Cli, Command, FormatArg, GitArgs, ImageArgs, ListFormat, LogArgs, OutputArgs,
-    RulesArgs, RulesCommand, ScanArgs,
+    ArchiveArgs, Cli, Command, DecodeArgs, FormatArg, GitArgs, ImageArgs, ListFormat, LogArgs,
+    OutputArgs, RulesArgs, RulesCommand, ScanArgs,
 };
 
 /// How a run ended; the exit code is the same for every subcommand.
@@ -178,19 +178,7 @@ impl Session {
 
     /// Drops allowlisted and baselined findings and locations.
     fn suppress(&self, result: &mut ScanResult) {
-        let before = result.findings.len();
-        let paths = self.allowlist.paths();
-        for finding in &mut result.findings {
-            if let Some(paths) = paths {
-                finding.locations.retain(|l| !paths.is_match(l.provenance.relative_path()));
-            }
-        }
-        result.findings.retain(|f| {
-            !f.locations.is_empty()
-                && !self.allowlist.allows(f)
-                && !self.baseline.as_ref().is_some_and(|b| b.contains(f))
-        });
-        result.stats.suppressed += (before - result.findings.len()) as u64;
+        suppress(&self.allowlist, self.baseline.as_ref(), result);
     }
 
     /// Reports input errors, writes the report and decides the outcome.
@@ -256,10 +244,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
         threads: args.read.threads,
         scan_binary: args.read.binary,
         exclude: session.allowlist.paths().cloned(),
-        archives: ArchiveOptions {
-            decode: args.decode.options(),
-            ..archive_options(&args.archives, args.read.binary)
-        },
+        archives: archive_options(&args.archives, &args.decode, args.read.binary),
     };
     let result = session
         .run(out, |progress| scan_paths(&session.loaded.matcher, &args.paths, &options, progress));
@@ -288,10 +273,7 @@ fn git(args: GitArgs) -> anyhow::Result<Outcome> {
     let options = git_source::GitOptions {
         max_file_size: args.read.max_file_size,
         scan_binary: args.read.binary,
-        archives: ArchiveOptions {
-            decode: args.decode.options(),
-            ..archive_options(&args.archives, args.read.binary)
-        },
+        archives: archive_options(&args.archives, &args.decode, args.read.binary),
         skip_objects: Default::default(),
     };
     use_threads(args.read.threads);
@@ -320,12 +302,30 @@ fn git(args: GitArgs) -> anyhow::Result<Outcome> {
     session.write(out, &result)
 }
 
-fn archive_options(args: &ArchiveArgs, scan_binary: bool) -> ArchiveOptions {
+/// Drops findings and locations the allowlist covers, and findings the baseline holds.
+pub(crate) fn suppress(
+    allowlist: &Allowlist,
+    baseline: Option<&Baseline>,
+    result: &mut ScanResult,
+) {
+    let before = result.findings.len();
+    if let Some(paths) = allowlist.paths() {
+        for finding in &mut result.findings {
+            finding.locations.retain(|l| !paths.is_match(l.provenance.relative_path()));
+        }
+    }
+    result.findings.retain(|f| {
+        !f.locations.is_empty() && !allowlist.allows(f) && !baseline.is_some_and(|b| b.contains(f))
+    });
+    result.stats.suppressed += (before - result.findings.len()) as u64;
+}
+
+fn archive_options(args: &ArchiveArgs, decode: &DecodeArgs, scan_binary: bool) -> ArchiveOptions {
     ArchiveOptions {
         max_depth: args.max_archive_depth,
         max_size: args.max_decompressed_size,
         scan_binary,
-        decode: keysweep::decode::DecodeOptions::default(),
+        decode: decode.options(),
     }
 }
 
@@ -386,10 +386,7 @@ fn image(args: ImageArgs) -> anyhow::Result<Outcome> {
         docker_config: None,
         max_file_size: args.read.max_file_size,
         scan_binary: args.read.binary,
-        archives: ArchiveOptions {
-            decode: args.decode.options(),
-            ..archive_options(&args.archives, args.read.binary)
-        },
+        archives: archive_options(&args.archives, &args.decode, args.read.binary),
     };
     use_threads(args.read.threads);
     let result =

@@ -22,7 +22,7 @@ use keysweep::{
 };
 
 use super::args::{SummaryFormat, SweepArgs};
-use super::{Outcome, archive_options, enrich, load, output};
+use super::{Outcome, archive_options, enrich, load, output, suppress};
 
 /// Default public API bases for `--github-org` / `--gitlab-group`.
 const GITHUB_API: &str = "https://api.github.com";
@@ -42,7 +42,7 @@ pub(super) fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
     let enricher = Mutex::new(enrich::enricher(&args.enrich)?);
     let rules = loaded.matcher.rules();
     let filter = |repo: Option<&Path>, result: &mut ScanResult| {
-        suppress(&allowlist, result);
+        suppress(&allowlist, None, result);
         let mut enricher = enricher.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         enricher.git_repo = repo.map(Path::to_path_buf);
         enrich::report(&enricher.apply(&mut result.findings, rules));
@@ -101,10 +101,7 @@ fn sweep_options(
     } else {
         std::thread::available_parallelism().map_or(2, usize::from)
     };
-    let archives = keysweep::source::archive::ArchiveOptions {
-        decode: args.decode.options(),
-        ..archive_options(&args.archives, args.read.binary)
-    };
+    let archives = archive_options(&args.archives, &args.decode, args.read.binary);
     Ok(SweepOptions {
         repos,
         images,
@@ -232,17 +229,6 @@ fn run_args(args: &SweepArgs) -> anyhow::Result<String> {
 }
 
 /// The config's allowlist, as `scan` applies it.
-fn suppress(allowlist: &Allowlist, result: &mut ScanResult) {
-    let before = result.findings.len();
-    if let Some(paths) = allowlist.paths() {
-        for finding in &mut result.findings {
-            finding.locations.retain(|l| !paths.is_match(l.provenance.relative_path()));
-        }
-    }
-    result.findings.retain(|f| !f.locations.is_empty() && !allowlist.allows(f));
-    result.stats.suppressed += (before - result.findings.len()) as u64;
-}
-
 fn print_summary(format: SummaryFormat, summary: &Summary) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
