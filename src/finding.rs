@@ -303,7 +303,7 @@ pub fn fingerprint(rule_id: &str, secret: &Secret) -> String {
     hasher.update(rule_id.as_bytes());
     hasher.update([0]);
     hasher.update(secret.expose().as_bytes());
-    hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower(&hasher.finalize()[..16])
 }
 
 /// The fingerprint of one credential of a key id found with several secrets.

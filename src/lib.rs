@@ -21,6 +21,7 @@ pub mod decode;
 pub mod enrich;
 pub mod finding;
 pub mod guard;
+pub mod hex;
 pub mod matcher;
 pub mod parse_error;
 pub mod provenance;

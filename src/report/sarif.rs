@@ -245,7 +245,7 @@ fn location_fingerprint(finding: &Finding, relative: &str) -> String {
     hasher.update(finding.fingerprint.as_bytes());
     hasher.update([0]);
     hasher.update(relative.as_bytes());
-    hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower(&hasher.finalize()[..16])
 }
 
 /// A relative path as an artifact URI code scanning accepts: in each archive level (split at

@@ -348,5 +348,5 @@ fn mark_head(
 /// Lowercase hex SHA-256 of a secret: lets a responder match a known secret against the
 /// store without the store holding it.
 pub fn sha256_hex(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower(&Sha256::digest(secret.as_bytes()))
 }

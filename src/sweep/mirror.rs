@@ -27,8 +27,7 @@ pub struct Error {
 /// Where the mirror of `key` (a normalised URL) lives in `cache`: a readable tail of the URL
 /// plus a hash, so two repositories never share a directory.
 pub fn mirror_path(cache: &Path, key: &str) -> PathBuf {
-    let hash: String =
-        Sha256::digest(key.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hash = crate::hex::lower(&Sha256::digest(key.as_bytes())[..8]);
     let tail: String = key
         .rsplit('/')
         .next()
@@ -118,5 +117,5 @@ pub fn refs_digest(path: &Path) -> Result<String, String> {
     }
     refs.sort();
     let digest = Sha256::digest(refs.join("\n").as_bytes());
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::hex::lower(&digest))
 }

@@ -124,7 +124,7 @@ impl Credential {
         if let Some(token) = &self.token {
             hasher.update(token.expose().as_bytes());
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::lower(&hasher.finalize())
     }
 
     /// Replaces every secret part in `text` with its redacted form (for provider messages).
