@@ -81,9 +81,17 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-        toml::from_str(&text).map_err(|e| Error::Parse {
+        Config::parse(&text, path)
+    }
+
+    /// Parses a config file's text; `path` names it in the error.
+    ///
+    /// # Errors
+    /// The text is not a valid config.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        toml::from_str(text).map_err(|e| Error::Parse {
             path: path.to_path_buf(),
-            source: ParseError::toml(&e, &text),
+            source: ParseError::toml(&e, text),
         })
     }
 }

@@ -17,6 +17,7 @@ mod corpus;
 mod decode;
 mod examples;
 mod extra_reports;
+mod fuzz_corpus;
 mod git;
 mod guard;
 mod hostile;

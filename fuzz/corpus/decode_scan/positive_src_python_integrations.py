@@ -1,0 +1,12 @@
+"""Third-party clients for the storefront."""
+import os
+
+TWILIO_ACCOUNT_SID = "AC02974775a846478d9fd392bba36e630f"
+TWILIO_AUTH_TOKEN = "32214bbc5534123ac75ab1310eea8950"
+TWILIO_API_KEY = "SKb6c10d8ea90070565bf5f7d78a73486b"
+
+SHOPIFY_ADMIN_TOKEN = "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"
+HF_TOKEN = "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"
+HEROKU_API_KEY = "1e5f652b-1051-4509-a6ef-0d25760aad8c"
+MAILGUN_DOMAIN = os.environ.get("MAILGUN_DOMAIN", "mg.acme.test")
+MAILGUN_PRIVATE_KEY = "key-9dead53ec1ed6f28c1e1cf4e7bb051e9"

@@ -1,0 +1,2 @@
+String apiKey = System.getenv("API_KEY");
+String clientSecret = props.getProperty("client.secret");

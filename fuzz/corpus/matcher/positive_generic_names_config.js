@@ -1,0 +1,3 @@
+module.exports = {
+  apiKey: "kI6fxkvvkZQTYhIWg8-4RyJq",
+};

@@ -1,0 +1,3 @@
+from billing import BillingClient
+
+client = BillingClient(api_key="t0ubWUSTyTclPyibYnHnHvD2", timeout=10)
