@@ -127,12 +127,12 @@ const LOG_RUNS: &[LogRun] = &[
         env: &[],
         level: log::LevelFilter::Debug,
     },
-    // keysweep reads KEYSWEEP_LOG, not RUST_LOG (and logs only its own targets).
+    // keysweep reads KEYSWEEP_LOG, else RUST_LOG (and logs only its own targets).
     LogRun {
         what: "RUST_LOG=trace",
         extra: &[],
         env: &[("RUST_LOG", "trace")],
-        level: log::LevelFilter::Warn,
+        level: log::LevelFilter::Trace,
     },
     LogRun {
         what: "KEYSWEEP_LOG=trace",
@@ -453,4 +453,152 @@ fn verification_refuses_plain_http_elsewhere_and_follows_no_302() {
     assert_eq!(second.hits(), 0, "the redirect was followed");
     let leaks = leaked(&format!("{}\n{}", out.stdout, out.stderr), &planted.secrets);
     assert!(leaks.is_empty(), "{leaks:?}\n{out}");
+}
+
+/// Every file under `dir` with its bytes (lossy text), except the inputs a test planted.
+fn written_files(dir: &Path, inputs: &[&str]) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(at) = pending.pop() {
+        for entry in fs::read_dir(&at).expect("read_dir").flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(dir).expect("under dir").to_string_lossy().into_owned();
+            if inputs.iter().any(|i| rel == *i || rel.starts_with(&format!("{i}/"))) {
+                continue;
+            }
+            if entry.file_type().expect("file type").is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = fs::read(&path).expect("read");
+                files.push((rel, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// One command of [`every_subcommand_and_format_at_trace_prints_and_writes_no_secret`].
+struct Run {
+    args: Vec<String>,
+    stdin: Option<String>,
+    /// The exit code at -vv, then at RUST_LOG=trace (a second sweep finds nothing new).
+    codes: [i32; 2],
+}
+
+fn run(args: &[&str], code: i32) -> Run {
+    Run { args: args.iter().map(|a| a.to_string()).collect(), stdin: None, codes: [code; 2] }
+}
+
+#[test]
+fn every_subcommand_and_format_at_trace_prints_and_writes_no_secret() {
+    let dir = TestDir::new();
+    let planted = planted(2020);
+    sources(&dir, &planted);
+    dir.create("repos.txt", "repo\n");
+    dir.create("images.txt", "docker-archive:app.tar\n");
+    fs::create_dir_all(dir.join("out")).expect("mkdir");
+    let guard_payload = json!({
+        "cwd": dir.path(), "hook_event_name": "PreToolUse", "tool_name": "Write",
+        "tool_input": {"file_path": dir.join("tree/new.env"), "content": planted.text},
+    })
+    .to_string();
+    // A loopback port nobody listens on: revoke's STS call fails, after reading the key pair.
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let endpoint = format!("http://{closed}");
+    let formats = ["text", "json", "jsonl", "sarif", "markdown", "github", "html"];
+
+    let mut runs = Vec::new();
+    let sources: [(&str, &[&str]); 4] = [
+        ("scan", &["scan", "tree"]),
+        ("git", &["git", "repo"]),
+        ("log", &["log", "build.log"]),
+        ("image", &["image", "docker-archive:app.tar"]),
+    ];
+    for (name, args) in sources {
+        for format in formats {
+            let output = format!("out/{name}.{format}");
+            let mut args = args.to_vec();
+            args.extend(["-f", format, "-o", &output]);
+            runs.push(run(&args, 1));
+        }
+        // And all formats at once, by `--report FORMAT=FILE`.
+        let reports: Vec<String> =
+            formats.iter().map(|f| format!("--report={f}=out/{name}-report.{f}")).collect();
+        let mut args = args.to_vec();
+        args.extend(reports.iter().map(String::as_str));
+        runs.push(run(&args, 1));
+    }
+    runs.push(run(&["rules", "list"], 0));
+    runs.push(run(&["rules", "check"], 0));
+    for format in ["exit-code", "json"] {
+        let mut guard =
+            run(&["guard", "--output-format", format], if format == "json" { 0 } else { 2 });
+        guard.stdin = Some(guard_payload.clone());
+        runs.push(guard);
+    }
+    let sweep = ["sweep", "--repos", "repos.txt", "--images", "images.txt", "--datastore", "store"];
+    runs.push(Run { codes: [1, 0], ..run(&sweep, 1) });
+    runs.push(run(&["sweep", "--repos", "repos.txt", "--datastore", "store", "-f", "json"], 0));
+    for format in formats {
+        let output = format!("out/report.{format}");
+        runs.push(run(&["report", "--datastore", "store", "-f", format, "-o", &output], 1));
+    }
+    let merge = ["merge", "--datastore", "merged", "store", "out/scan.json"];
+    runs.push(run(&merge, 1));
+    let revoke_args = ["revoke", "--sts-endpoint", &endpoint, "--iam-endpoint", &endpoint];
+    // An error reaching STS leaves the key live: exit 1, as for a key that could not be
+    // deactivated.
+    let mut revoke = run(&revoke_args, 1);
+    revoke.stdin = Some(format!("{} {}\n", planted.secrets[0], planted.secrets[1]));
+    runs.push(revoke);
+
+    // Each command at -vv and at RUST_LOG=trace (KEYSWEEP_LOG is the other spelling).
+    for Run { args, stdin, codes } in &runs {
+        let levels = [(&["-vv"][..], None), (&[][..], Some(("RUST_LOG", "trace")))];
+        for ((extra, env), code) in levels.into_iter().zip(codes) {
+            let mut cmd = TestCommand::new();
+            cmd.current_dir(dir.path()).args(args).args(extra);
+            cmd.env("DOCKER_CONFIG", dir.join(".no-docker-config"));
+            if let Some((key, value)) = env {
+                cmd.env(key, value);
+            }
+            if let Some(stdin) = stdin {
+                cmd.stdin(stdin.as_str());
+            }
+            let out = cmd.run();
+            out.assert_code(*code);
+            if args[0] == "revoke" {
+                // It got as far as the network, with the key pair read, and its follow-up names
+                // the key by a variable.
+                assert!(out.stdout.contains("Connection refused"), "{out}");
+                assert!(out.stdout.contains("AttributeValue=$KEY_ID "), "{out}");
+                assert!(out.stdout.contains(&redacted(&planted.secrets[0])), "{out}");
+            }
+            let leaks = leaked(&format!("{}\n{}", out.stdout, out.stderr), &planted.secrets);
+            assert!(leaks.is_empty(), "{args:?} {extra:?} {env:?}: leaked {leaks:?}\n{out}");
+        }
+    }
+    // Every file the commands wrote: reports in each format, the stores (database, WAL) and the
+    // merged store. The sweep's mirrors (store/cache) are copies of the scanned repository.
+    let inputs = ["tree", "repo", "build.log", "app.tar", "repos.txt", "images.txt", "store/cache"];
+    let written = written_files(dir.path(), &inputs);
+    let names: Vec<&str> = written.iter().map(|(name, _)| name.as_str()).collect();
+    for name in ["out/scan.html", "out/image-report.sarif", "out/report.jsonl", "store/keysweep.db"]
+    {
+        assert!(names.contains(&name), "{name} not written: {names:?}");
+    }
+    assert!(names.contains(&"merged/keysweep.db"), "{names:?}");
+    for (name, text) in &written {
+        let leaks = leaked(text, &planted.secrets);
+        assert!(leaks.is_empty(), "{name} holds {leaks:?}");
+    }
+    // The same reports with --show-secrets do hold them: the check above could fail.
+    let shown = TestCommand::new()
+        .current_dir(dir.path())
+        .args(["scan", "tree", "--show-secrets", "-f", "sarif", "-o", "shown.sarif"])
+        .run();
+    shown.assert_code(1);
+    let text = fs::read_to_string(dir.join("shown.sarif")).expect("sarif");
+    assert_eq!(leaked(&text, &planted.secrets).len(), planted.secrets.len());
 }

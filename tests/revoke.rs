@@ -68,7 +68,17 @@ impl Aws {
     fn revoke(&self, args: &[&str]) -> TestCommand {
         let mut cmd = TestCommand::new();
         let endpoint = self.moto.endpoint();
-        cmd.args(["revoke", "--iam-endpoint", &endpoint, "--sts-endpoint", &endpoint]).args(args);
+        // In full, so the exact follow-up commands can be compared (hygiene.rs checks the
+        // default, redacted form).
+        cmd.args([
+            "revoke",
+            "--show-secrets",
+            "--iam-endpoint",
+            &endpoint,
+            "--sts-endpoint",
+            &endpoint,
+        ])
+        .args(args);
         cmd
     }
 

@@ -275,6 +275,9 @@ pub struct RulesArgs {
     /// Output format of `rules list`.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// More diagnostics on stderr (-v, -vv). Never prints secrets.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 /// Formats of `rules list`.
@@ -643,6 +646,9 @@ pub struct ReportArgs {
     /// The findings store (DIR/keysweep.db).
     #[arg(long, value_name = "DIR")]
     pub datastore: PathBuf,
+    /// More diagnostics on stderr (-v, -vv). Never prints secrets.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Only findings first seen in the latest run.
     #[arg(long, conflicts_with_all = ["since_run", "since"])]
     pub new: bool,
@@ -698,6 +704,9 @@ pub struct MergeArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// More diagnostics on stderr (-v, -vv). Never prints secrets.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 const REVOKE_ABOUT: &str = "\
@@ -721,6 +730,13 @@ pub struct RevokeArgs {
     /// The finding whose key to deactivate (from --report or --datastore).
     #[arg(long, value_name = "FINGERPRINT")]
     pub fingerprint: Option<String>,
+    /// More diagnostics on stderr (-v, -vv). Never prints secrets.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print the key id in full, in the outcome and the follow-up commands (which otherwise
+    /// use `$KEY_ID`). The secret access key is never printed.
+    #[arg(long)]
+    pub show_secrets: bool,
     /// The JSON report (`--format json`) that holds the finding.
     #[arg(long, value_name = "FILE", requires = "fingerprint", conflicts_with = "datastore")]
     pub report: Option<PathBuf>,

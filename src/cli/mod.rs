@@ -77,13 +77,28 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Git(args) => git(args),
         Command::Log(args) => log(args),
         Command::Image(args) => image(args),
-        Command::Rules(RulesCommand::List(args)) => rules_list(&args),
-        Command::Rules(RulesCommand::Check(args)) => rules_check(&args),
+        Command::Rules(RulesCommand::List(args)) => {
+            output::init_logging(args.verbose);
+            rules_list(&args)
+        }
+        Command::Rules(RulesCommand::Check(args)) => {
+            output::init_logging(args.verbose);
+            rules_check(&args)
+        }
         Command::Guard(args) => Ok(guard::guard(&args)),
         Command::Sweep(args) => sweep::sweep(&args),
-        Command::Report(args) => store::report(&args),
-        Command::Merge(args) => store::merge(&args),
-        Command::Revoke(args) => revoke::revoke(&args),
+        Command::Report(args) => {
+            output::init_logging(args.verbose);
+            store::report(&args)
+        }
+        Command::Merge(args) => {
+            output::init_logging(args.verbose);
+            store::merge(&args)
+        }
+        Command::Revoke(args) => {
+            output::init_logging(args.verbose);
+            revoke::revoke(&args)
+        }
     }
 }
 

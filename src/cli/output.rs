@@ -124,10 +124,15 @@ impl log::Log for StderrLogger {
     fn flush(&self) {}
 }
 
-/// Installs the logger at a level from `-v` count or `KEYSWEEP_LOG` (error..trace).
+/// Installs the logger at a level from `KEYSWEEP_LOG` (error..trace), else `RUST_LOG`, else
+/// the `-v` count. Only keysweep's own records are printed, whatever the level: a dependency's
+/// trace log (an HTTP client's headers) could hold a credential.
 pub fn init_logging(verbose: u8) {
     static LOGGER: StderrLogger = StderrLogger;
-    let from_env = std::env::var("KEYSWEEP_LOG").ok().and_then(|v| v.parse().ok());
+    let from_env = std::env::var("KEYSWEEP_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .or_else(|| std::env::var("RUST_LOG").ok().and_then(|v| rust_log_level(&v)));
     let level = from_env.unwrap_or(match verbose {
         0 => log::LevelFilter::Warn,
         1 => log::LevelFilter::Info,
@@ -137,6 +142,18 @@ pub fn init_logging(verbose: u8) {
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(level);
     }
+}
+
+/// keysweep's level in an env_logger-style `RUST_LOG`: a bare level (`trace`) or a
+/// `keysweep=LEVEL` directive, the last one winning; other crates' directives are ignored.
+fn rust_log_level(spec: &str) -> Option<log::LevelFilter> {
+    spec.split(',')
+        .filter_map(|directive| match directive.trim().split_once('=') {
+            None => directive.trim().parse().ok(),
+            Some((target, level)) if target.trim() == "keysweep" => level.trim().parse().ok(),
+            Some(_) => None,
+        })
+        .last()
 }
 
 /// Replaces the default panic message, which quotes the panic's payload: a payload can hold
@@ -156,6 +173,16 @@ fn panic_line(location: Option<&std::panic::Location<'_>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_log_sets_keysweeps_level_only() {
+        use log::LevelFilter::{Debug, Info, Trace};
+        assert_eq!(rust_log_level("trace"), Some(Trace));
+        assert_eq!(rust_log_level("keysweep=debug"), Some(Debug));
+        assert_eq!(rust_log_level("gix=trace,keysweep=info"), Some(Info));
+        assert_eq!(rust_log_level("gix=trace"), None);
+        assert_eq!(rust_log_level("loud"), None);
+    }
 
     #[test]
     fn panic_line_names_the_location_only() {

@@ -56,7 +56,7 @@ pub fn revoke(args: &RevokeArgs) -> anyhow::Result<Outcome> {
     let revocation = revoker.revoke(&target, args.yes)?;
     let leaked = reported.first_commit_date.as_deref().and_then(|d| d.parse().ok());
     let next = follow_up(
-        &pair.key_id,
+        &shown_key_id(args, &pair.key_id, "$KEY_ID"),
         revocation.user.as_deref(),
         leaked,
         jiff::Timestamp::now(),
@@ -185,7 +185,7 @@ fn write(args: &RevokeArgs, revocation: &Revocation, next: &FollowUp) -> anyhow:
     let mut out = std::io::stdout().lock();
     if args.format == RevokeFormat::Json {
         let wire = Wire {
-            key_id: &revocation.key_id,
+            key_id: &shown_key_id(args, &revocation.key_id, &redact(&revocation.key_id)),
             fingerprint: args.fingerprint.as_deref(),
             dry_run: !args.yes,
             as_admin: admin(args),
@@ -197,7 +197,8 @@ fn write(args: &RevokeArgs, revocation: &Revocation, next: &FollowUp) -> anyhow:
     }
     let user = revocation.user.as_deref().map(|u| format!(" (IAM user {u})")).unwrap_or_default();
     let dry = if args.yes { "" } else { " [dry run]" };
-    let head = format!("{}{user}: {}{dry}", revocation.key_id, revocation.outcome.as_str());
+    let key_id = shown_key_id(args, &revocation.key_id, &redact(&revocation.key_id));
+    let head = format!("{key_id}{user}: {}{dry}", revocation.outcome.as_str());
     writeln!(out, "{}", keysweep::report::text::sanitize(&head))?;
     writeln!(out, "  {}", keysweep::report::text::sanitize(&revocation.message))?;
     writeln!(out)?;
@@ -207,6 +208,13 @@ fn write(args: &RevokeArgs, revocation: &Revocation, next: &FollowUp) -> anyhow:
         next.start, next.start_from, next.end
     )?;
     writeln!(out, "  {}:", next.note)?;
+    if !args.show_secrets {
+        let hidden = redact(&revocation.key_id);
+        writeln!(
+            out,
+            "    KEY_ID={hidden}   # the key id in full (--show-secrets prints it here)"
+        )?;
+    }
     for command in &next.cloudtrail {
         writeln!(out, "    {command}")?;
     }
@@ -215,4 +223,10 @@ fn write(args: &RevokeArgs, revocation: &Revocation, next: &FollowUp) -> anyhow:
         writeln!(out, "  {}. {step}", n + 1)?;
     }
     Ok(())
+}
+
+/// The key id as revoke prints it: in full with --show-secrets, else `hidden` (redacted, or a
+/// shell variable in the follow-up commands), as every other output hides a found key.
+fn shown_key_id(args: &RevokeArgs, key_id: &str, hidden: &str) -> String {
+    if args.show_secrets { key_id.to_string() } else { hidden.to_string() }
 }
