@@ -32,8 +32,14 @@ use keysweep::{
     verify::xml,
 };
 
+/// What a target does with one input.
+pub type Target = fn(&[u8]);
+
+/// A decoder's walk over its encoded input (see `keysweep::decode`).
+type Walk = fn(&[u8], &mut dyn FnMut(usize, &[u8]));
+
 /// Every target by the name of its binary and corpus directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("rules_toml", rules_toml),
     ("config_toml", config_toml),
     ("matcher", matcher),
@@ -158,7 +164,7 @@ pub fn matcher(data: &[u8]) {
 fn decoder(
     data: &[u8],
     find: fn(&[u8], &mut dyn FnMut(decode::Decoded) -> bool),
-    walk: Option<fn(&[u8], &mut dyn FnMut(usize, &[u8]))>,
+    walk: Option<Walk>,
 ) {
     find(data, &mut |d| {
         assert!(d.range.start <= d.range.end && d.range.end <= data.len(), "{:?}", d.range);

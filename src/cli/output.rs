@@ -147,13 +147,11 @@ pub fn init_logging(verbose: u8) {
 /// keysweep's level in an env_logger-style `RUST_LOG`: a bare level (`trace`) or a
 /// `keysweep=LEVEL` directive, the last one winning; other crates' directives are ignored.
 fn rust_log_level(spec: &str) -> Option<log::LevelFilter> {
-    spec.split(',')
-        .filter_map(|directive| match directive.trim().split_once('=') {
-            None => directive.trim().parse().ok(),
-            Some((target, level)) if target.trim() == "keysweep" => level.trim().parse().ok(),
-            Some(_) => None,
-        })
-        .last()
+    spec.rsplit(',').find_map(|directive| match directive.trim().split_once('=') {
+        None => directive.trim().parse().ok(),
+        Some((target, level)) if target.trim() == "keysweep" => level.trim().parse().ok(),
+        Some(_) => None,
+    })
 }
 
 /// Replaces the default panic message, which quotes the panic's payload: a payload can hold
