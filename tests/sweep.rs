@@ -580,3 +580,26 @@ fn merge_folds_a_json_report_by_fingerprint() {
     let (_, again, _) = report(&store, &[]);
     assert_eq!(again, found);
 }
+
+#[test]
+fn an_image_on_standard_input_is_refused_by_name() {
+    let dir = TestDir::new();
+    let images = dir.create("images.txt", "# pre-push\ndocker-archive:-\n");
+    let out = TestCommand::new()
+        .args(["sweep", "--no-progress", "--images"])
+        .arg(&images)
+        .arg("--datastore")
+        .arg(dir.join("store"))
+        .run();
+    out.assert_code(2);
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "keysweep: error: {}: docker-archive:- (standard input) cannot be swept; save the \
+             image to a file and list docker-archive:FILE",
+            images.display()
+        ),
+        "{out}"
+    );
+    assert!(!dir.join("store/keysweep.db").exists(), "nothing was recorded");
+}

@@ -12,7 +12,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keysweep::{
     enrich::allowlist::Allowlist,
     scan::ScanResult,
-    source::{git::GitOptions, image::ImageOptions},
+    source::{
+        git::GitOptions,
+        image::{ImageOptions, ImageRef},
+    },
     store::Store,
     sweep::{
         self, Context, Observer, Summary, SweepOptions, TargetOutcome,
@@ -156,6 +159,16 @@ fn targets(args: &SweepArgs) -> anyhow::Result<Targets> {
         Some(path) => parse_manifest(&read(path)?, str::to_string),
         None => Vec::new(),
     };
+    // A sweep reads an image twice (its digests, then its content), and stdin only once.
+    if let Some(path) = &args.images
+        && images.iter().any(|i| matches!(ImageRef::parse(i), Ok(ImageRef::DockerArchiveStdin)))
+    {
+        bail!(
+            "{}: docker-archive:- (standard input) cannot be swept; save the image to a file and \
+             list docker-archive:FILE",
+            path.display()
+        );
+    }
     let token = match &args.token_env {
         Some(var) => {
             Some(std::env::var(var).with_context(|| format!("--token-env {var} is not set"))?)
