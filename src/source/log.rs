@@ -702,6 +702,46 @@ mod tests {
     }
 
     #[test]
+    fn plain_windows_keep_the_file_as_it_is() {
+        // Escapes, `\r` and timestamps stay; each window's lines are the file's lines.
+        let mut file = Vec::new();
+        for i in 0..120_000 {
+            file.extend_from_slice(format!("2024-01-01T12:00:00Z \x1b[1m{i}\r\n").as_bytes());
+        }
+        struct Lines(Collect, Vec<(u64, usize)>);
+        impl LogSink for Lines {
+            fn window(&mut self, w: &Window<'_>, p: &Provenance) {
+                // The number on the window's third line is that line's number less one.
+                let third = w.data.split(|&b| b == b'\n').nth(2).expect("three lines");
+                let digits: Vec<u8> =
+                    third.iter().copied().skip(25).take_while(u8::is_ascii_digit).collect();
+                if !digits.is_empty() && third.starts_with(b"2024") {
+                    let n: u64 = String::from_utf8_lossy(&digits).parse().expect("number");
+                    self.1.push((n + 1, w.physical_line(3)));
+                }
+                self.0.window(w, p);
+            }
+            fn read(&mut self, _: usize) {}
+            fn error(&mut self, e: InputError) {
+                panic!("{e}")
+            }
+        }
+        let mut sink = Lines(Collect::default(), Vec::new());
+        scan_plain(&file[..], &Provenance::Stdin, &mut sink);
+        assert_eq!(sink.0.text, file);
+        assert!(sink.1.len() > 2, "several windows: {:?}", sink.1);
+        for (want, got) in &sink.1 {
+            assert_eq!(*want, *got as u64);
+        }
+        let mut at = 0;
+        for (from, to) in &sink.0.reported {
+            assert_eq!(*from, at);
+            at = *to;
+        }
+        assert_eq!(at, file.len() as u64);
+    }
+
+    #[test]
     fn random_bytes_never_panic() {
         let mut state: u64 = 0x2545_F491_4F6C_DD1D;
         let mut next = move || {
