@@ -410,6 +410,11 @@ impl BlobSink for Worker<'_> {
         self.expand(data, &parents, delta);
     }
 
+    fn streaming(&mut self, name: &str) {
+        // Reset by `LogSink::finished` at the end of the file.
+        self.program_source = crate::decode::is_program_source(name);
+    }
+
     fn error(&mut self, error: InputError) {
         log::debug!("input error: {error}");
         self.stats.errors.push(error);
@@ -459,6 +464,7 @@ impl LogSink for Worker<'_> {
     }
 
     fn finished(&mut self) {
+        self.program_source = false;
         self.stats.blobs += 1;
         self.progress.blobs.fetch_add(1, Ordering::Relaxed);
     }

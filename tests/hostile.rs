@@ -28,7 +28,7 @@ const RSS_LIMIT_KB: u64 = 300 * 1024;
 const BOMB_RSS_LIMIT_KB: u64 = 400 * 1024;
 
 /// An ordinary `.env` with a key on line 2, and the key.
-fn plant_key(dir: &TestDir, rel: &str, fakes: &mut Fakes) -> (String, String) {
+pub fn plant_key(dir: &TestDir, rel: &str, fakes: &mut Fakes) -> (String, String) {
     let key = fakes.key_id("AKIA", ACCOUNT);
     let text = format!("# deploy\nAWS_ACCESS_KEY_ID={key}\n");
     dir.create(rel, &text);
@@ -36,7 +36,7 @@ fn plant_key(dir: &TestDir, rel: &str, fakes: &mut Fakes) -> (String, String) {
 }
 
 /// Asserts the one finding at `path` is `key` by the AWS key id rule, where `text` has it.
-fn assert_key_at(scan: &Scan, path: &str, text: impl AsRef<[u8]>, key: &str) {
+pub fn assert_key_at(scan: &Scan, path: &str, text: impl AsRef<[u8]>, key: &str) {
     let found = scan.one_at(path);
     assert_eq!(found.rule, "aws.access-key-id", "{}", scan.out);
     assert_eq!(found.secret, key, "{}", scan.out);
@@ -45,11 +45,11 @@ fn assert_key_at(scan: &Scan, path: &str, text: impl AsRef<[u8]>, key: &str) {
 
 /// Peak memory of a run, in KiB.
 #[derive(Debug, Default)]
-struct Peak {
+pub struct Peak {
     /// Resident set, file pages included (`VmHWM`).
-    total_kb: u64,
+    pub total_kb: u64,
     /// Anonymous resident memory (heap, stacks): what `RssAnon` peaked at while polled.
-    anon_kb: u64,
+    pub anon_kb: u64,
 }
 
 /// The value of `field` (in kB) in a `/proc/PID/status` text.
@@ -62,14 +62,25 @@ fn status_kb(status: &str, field: &str) -> u64 {
 }
 
 /// Scans `args` in `dir` with the JSON report, polling the child's `/proc/PID/status` for its
-/// peak memory. Anonymous memory is measured apart because large files are memory-mapped:
-/// their pages count in the resident set but are page cache the kernel can drop, not heap.
-fn scan_measured(dir: &Path, args: &[&str], limit: Duration) -> (Scan, Peak) {
+/// peak memory (see [`run_measured`]).
+pub fn scan_measured(dir: &Path, args: &[&str], limit: Duration) -> (Scan, Peak) {
+    let mut full = vec!["scan", "--format", "json", "--no-progress"];
+    full.extend_from_slice(args);
+    let (out, peak) = run_measured(dir, &full, limit);
+    let json =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+    (Scan::new(out, json), peak)
+}
+
+/// Runs keysweep with `args` in `dir`, polling the child's `/proc/PID/status` for its peak
+/// memory. Anonymous memory is measured apart because file pages (the page cache of what was
+/// read, the binary itself) count in the resident set but are not heap. Fails on a panic, a
+/// death by signal, or a run longer than `limit`.
+pub fn run_measured(dir: &Path, args: &[&str], limit: Duration) -> (Output, Peak) {
     let program = std::env::var_os("KEYSWEEP_TEST_PROGRAM")
         .map_or_else(|| env!("CARGO_BIN_EXE_keysweep").into(), std::path::PathBuf::from);
     let mut command = Command::new(program);
     command
-        .args(["scan", "--format", "json", "--no-progress"])
         .args(args)
         .current_dir(dir)
         .env_remove("KEYSWEEP_LOG")
@@ -98,6 +109,7 @@ fn scan_measured(dir: &Path, args: &[&str], limit: Duration) -> (Scan, Peak) {
         }
         if started.elapsed() > limit {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("keysweep ran over {limit:?}: {args:?}");
         }
         thread::sleep(Duration::from_millis(5));
@@ -106,18 +118,18 @@ fn scan_measured(dir: &Path, args: &[&str], limit: Duration) -> (Scan, Peak) {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout.join().expect("stdout")).into_owned(),
         stderr: String::from_utf8_lossy(&stderr.join().expect("stderr")).into_owned(),
-        command: format!("keysweep scan {}", args.join(" ")),
+        command: format!("keysweep {}", args.join(" ")),
     };
     eprintln!(
-        "{}: peak RSS {} MiB, anonymous {} MiB",
+        "{}: {:.1} s, peak RSS {} MiB, anonymous {} MiB",
         out.command,
+        started.elapsed().as_secs_f64(),
         peak.total_kb >> 10,
         peak.anon_kb >> 10
     );
     assert!(!out.stderr.contains("panicked"), "keysweep panicked: {out}");
-    let json =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
-    (Scan::new(out, json), peak)
+    assert!(out.code >= 0, "keysweep was killed by a signal ({status}): {out}");
+    (out, peak)
 }
 
 #[test]
@@ -306,7 +318,7 @@ fn gigabyte_without_a_newline_finds_the_key_near_the_end() {
         &["--show-secrets", "--max-file-size", "2G", "."],
         Duration::from_secs(240),
     );
-    // The file is mapped, so its pages are resident while scanned; the heap must stay small.
+    // The file is streamed in 1 MiB windows: the heap must stay small.
     assert!(peak.anon_kb < RSS_LIMIT_KB, "peak anonymous memory {peak:?}: {}", scan.out);
     assert_eq!(scan.finding_count(), 2, "{:#?}\n{}", scan.findings, scan.out);
     assert_key_at(&scan, "app/config.env", &text, &key);

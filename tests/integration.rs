@@ -21,6 +21,7 @@ mod fuzz_corpus;
 mod git;
 mod guard;
 mod hostile;
+mod hostile_more;
 mod html;
 mod hygiene;
 mod image;

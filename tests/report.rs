@@ -1,6 +1,6 @@
 //! Reports and what shapes them: SARIF against the official schema and in agreement with the
 //! JSON report, JSON Lines, stable fingerprints, `--output`, grouping by secret, baselines,
-//! inline and config allowlists, standard input, and the read/mmap/stdin equivalence.
+//! inline and config allowlists, standard input, and the read/streamed/stdin equivalence.
 
 use std::{collections::BTreeSet, fs, io::ErrorKind, path::Path, process::Command};
 
@@ -451,7 +451,7 @@ fn stdin_is_scanned_as_stdin_with_the_same_findings_as_the_file() {
 }
 
 #[test]
-fn mmap_read_and_stdin_give_the_same_line_and_column() {
+fn streamed_read_and_stdin_give_the_same_line_and_column() {
     let dir = TestDir::new();
     let mut fakes = Fakes::new(409);
     let (key, secret) = (fakes.key_id("AKIA", ACCOUNT), fakes.secret());
@@ -461,7 +461,7 @@ fn mmap_read_and_stdin_give_the_same_line_and_column() {
     dir.create("small.conf", &head);
     let padding = "# lorem ipsum dolor sit amet, consectetur adipiscing elit\n";
     let big = format!("{head}{}", padding.repeat((2 << 20) / padding.len() + 1));
-    assert!(big.len() > 2 << 20, "large enough to be memory-mapped");
+    assert!(big.len() > 2 << 20, "large enough to be streamed in windows");
     dir.create("big.conf", &big);
     let scan = TestCommand::new().current_dir(dir.path()).scan_json(["."]);
     scan.out.assert_code(1);

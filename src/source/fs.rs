@@ -3,8 +3,11 @@
 //! Directories are walked with `ignore`'s parallel walker: hidden files are included (`.env`,
 //! `.aws/credentials` and `.github/` are where keys live), `.gitignore`, `.ignore` and
 //! `.keysweepignore` are honoured unless `no_ignore`, `.git/` is never entered and symlinks are
-//! not followed (so no loops). Small files are read into a per-thread buffer; large ones are
-//! memory-mapped. Binary files (a NUL in the first 8 KiB) are skipped unless asked.
+//! not followed (so no loops). Small files are read into a per-thread buffer. Large text files
+//! are streamed in windows ([`log::scan_plain`]), never memory-mapped: a file another process
+//! truncates while mapped raises SIGBUS and kills the scan, and in a working tree files change
+//! under us (builds, editors, log rotation). Large archives and UTF-16 files are read whole,
+//! within the size limit. Binary files (a NUL in the first 8 KiB) are skipped unless asked.
 
 use std::{
     fs::File,
@@ -16,12 +19,15 @@ use globset::GlobSet;
 use ignore::{WalkBuilder, WalkState};
 
 use super::{
-    BlobSink, InputError, Skip, archive::ArchiveOptions, mmap, skip_as_binary, utf16_to_utf8,
+    BINARY_SNIFF_LEN, BlobSink, InputError, Skip,
+    archive::{self, ArchiveOptions},
+    log::{self, LogSink},
+    skip_as_binary, utf16_to_utf8,
 };
 use crate::provenance::Provenance;
 
-/// Files at least this large are memory-mapped instead of read.
-pub const MMAP_THRESHOLD: u64 = 1 << 20;
+/// Text files at least this large are streamed in windows instead of read whole.
+pub const STREAM_THRESHOLD: u64 = 1 << 20;
 
 /// How to walk.
 #[derive(Debug, Clone)]
@@ -41,21 +47,26 @@ pub struct FsOptions {
 }
 
 /// Reads every root into sinks made by `make_sink`. `-` is standard input.
-pub fn walk<S: BlobSink>(roots: &[PathBuf], options: &FsOptions, make_sink: impl Fn() -> S + Sync) {
+pub fn walk<S: BlobSink + LogSink>(
+    roots: &[PathBuf],
+    options: &FsOptions,
+    make_sink: impl Fn() -> S + Sync,
+) {
     for root in roots {
         if root.as_os_str() == "-" {
             let mut sink = make_sink();
             let mut data = Vec::new();
             match io::stdin().lock().read_to_end(&mut data) {
                 Ok(_) => sink.blob(&data, Provenance::Stdin),
-                Err(e) => {
-                    sink.error(InputError { input: "<stdin>".into(), message: e.to_string() })
-                }
+                Err(e) => BlobSink::error(
+                    &mut sink,
+                    InputError { input: "<stdin>".into(), message: e.to_string() },
+                ),
             }
             continue;
         }
         match std::fs::metadata(root) {
-            Err(e) => make_sink().error(input_error(root, &e)),
+            Err(e) => BlobSink::error(&mut make_sink(), input_error(root, &e)),
             Ok(meta) if meta.is_dir() => walk_dir(root, options, &make_sink),
             Ok(meta) => {
                 let mut sink = make_sink();
@@ -77,7 +88,11 @@ pub fn walk<S: BlobSink>(roots: &[PathBuf], options: &FsOptions, make_sink: impl
     }
 }
 
-fn walk_dir<S: BlobSink>(root: &Path, options: &FsOptions, make_sink: &(impl Fn() -> S + Sync)) {
+fn walk_dir<S: BlobSink + LogSink>(
+    root: &Path,
+    options: &FsOptions,
+    make_sink: &(impl Fn() -> S + Sync),
+) {
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
@@ -97,7 +112,7 @@ fn walk_dir<S: BlobSink>(root: &Path, options: &FsOptions, make_sink: &(impl Fn(
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(err) => {
-                    sink.error(walk_error(root, err));
+                    BlobSink::error(&mut sink, walk_error(root, err));
                     return WalkState::Continue;
                 }
             };
@@ -114,7 +129,7 @@ fn walk_dir<S: BlobSink>(root: &Path, options: &FsOptions, make_sink: &(impl Fn(
             let size = match entry.metadata() {
                 Ok(meta) => meta.len(),
                 Err(err) => {
-                    sink.error(walk_error(root, err));
+                    BlobSink::error(&mut sink, walk_error(root, err));
                     return WalkState::Continue;
                 }
             };
@@ -124,7 +139,7 @@ fn walk_dir<S: BlobSink>(root: &Path, options: &FsOptions, make_sink: &(impl Fn(
     });
 }
 
-/// Reads one file, choosing mmap or read, and passes it to the sink.
+/// Reads one file, whole or streamed, and passes it to the sink.
 #[derive(Default)]
 struct Reader {
     buf: Vec<u8>,
@@ -137,7 +152,7 @@ impl Reader {
         size: Option<u64>,
         provenance: Provenance,
         options: &FsOptions,
-        sink: &mut impl BlobSink,
+        sink: &mut (impl BlobSink + LogSink),
     ) {
         if size.is_some_and(|s| s > options.max_file_size) {
             sink.skipped(&provenance.display_path(), Skip::TooLarge);
@@ -145,24 +160,40 @@ impl Reader {
         }
         let mut file = match File::open(path) {
             Ok(file) => file,
-            Err(e) => return sink.error(input_error(path, &e)),
+            Err(e) => return BlobSink::error(sink, input_error(path, &e)),
         };
-        if size.is_some_and(|s| s >= MMAP_THRESHOLD)
-            && let Ok(map) = mmap::map(&file)
-        {
-            return deliver(&map, provenance, options, sink);
-        }
         self.buf.clear();
+        if size.is_some_and(|s| s >= STREAM_THRESHOLD) {
+            // The first block says whether the file is text to stream.
+            let sniff = BINARY_SNIFF_LEN as u64;
+            if let Err(e) = (&mut file).take(sniff).read_to_end(&mut self.buf) {
+                return BlobSink::error(sink, input_error(path, &e));
+            }
+            let whole = matches!(self.buf.get(..2), Some([0xFF, 0xFE] | [0xFE, 0xFF]))
+                || (options.archives.enabled() && archive::detect(&self.buf).is_some());
+            if !whole {
+                if skip_as_binary(&self.buf, options.scan_binary, &options.archives) {
+                    return sink.skipped(&provenance.display_path(), Skip::Binary);
+                }
+                let head = io::Cursor::new(std::mem::take(&mut self.buf));
+                // Bounded: a file still growing is read up to the limit, not forever.
+                let reader = head.chain(file).take(options.max_file_size);
+                sink.streaming(&provenance.display_path());
+                log::scan_plain(reader, &provenance, sink);
+                return;
+            }
+        }
         // A FIFO or device named on the command line has no size: read it, bounded.
         let limit = options.max_file_size.saturating_add(1);
-        match (&mut file).take(limit).read_to_end(&mut self.buf) {
+        let read = limit.saturating_sub(self.buf.len() as u64);
+        match (&mut file).take(read).read_to_end(&mut self.buf) {
             Ok(_) if self.buf.len() as u64 > options.max_file_size => {
                 sink.skipped(&provenance.display_path(), Skip::TooLarge)
             }
             Ok(_) => deliver(&self.buf, provenance, options, sink),
-            Err(e) => sink.error(input_error(path, &e)),
+            Err(e) => BlobSink::error(sink, input_error(path, &e)),
         }
-        if self.buf.capacity() > 4 * MMAP_THRESHOLD as usize {
+        if self.buf.capacity() > 4 * STREAM_THRESHOLD as usize {
             self.buf = Vec::new();
         }
     }

@@ -31,8 +31,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use super::InputError;
 use super::archive::{self, ArchiveOptions};
-use super::{InputError, mmap};
 use crate::provenance::Provenance;
 
 /// Bytes read from a log at a time.
@@ -176,10 +176,8 @@ fn read_stream(mut reader: impl Read, name: &str, options: &LogOptions, sink: &m
 }
 
 fn read_zip(path: &Path, file: &File, name: &str, options: &LogOptions, sink: &mut impl LogSink) {
+    // Read, not mapped: a mapped file truncated by another process raises SIGBUS.
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if let Ok(map) = mmap::map(file) {
-        return read_zip_bytes(&map, name, options, sink);
-    }
     let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 30));
     match File::open(path).and_then(|mut f| f.read_to_end(&mut data)) {
         Ok(_) => read_zip_bytes(&data, name, options, sink),
@@ -221,19 +219,70 @@ fn read_zip_bytes(data: &[u8], name: &str, options: &LogOptions, sink: &mut impl
 
 /// Reads, cleans and windows one log stream.
 fn scan_reader(
-    mut reader: impl Read,
+    reader: impl Read,
     provenance: &Provenance,
     options: &LogOptions,
     sink: &mut impl LogSink,
 ) {
-    let chunk = options.chunk.max(1);
+    stream(reader, Cleaner::default(), provenance, options.chunk, sink);
+}
+
+/// Windows a plain file as it is, bytes and lines untouched, in bounded memory: how the file
+/// source reads a large text file instead of memory-mapping it (a mapped file that another
+/// process truncates raises SIGBUS when the scan touches the lost pages).
+pub fn scan_plain(reader: impl Read, provenance: &Provenance, sink: &mut impl LogSink) {
+    stream(reader, Plain { line: 1 }, provenance, DEFAULT_CHUNK, sink);
+}
+
+/// Turns the bytes read into the text windows hold.
+trait Feed {
+    /// Takes `input`, the next bytes, writing text to `out` and, for each line it starts, its
+    /// line number to `lines`.
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, lines: &mut Vec<u64>);
+    /// The input ended.
+    fn finish(&mut self, out: &mut Vec<u8>, lines: &mut Vec<u64>);
+}
+
+impl Feed for Cleaner {
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, lines: &mut Vec<u64>) {
+        Cleaner::feed(self, input, out, lines);
+    }
+    fn finish(&mut self, out: &mut Vec<u8>, lines: &mut Vec<u64>) {
+        Cleaner::finish(self, out, lines);
+    }
+}
+
+/// Text as it is: one line per `\n`.
+struct Plain {
+    /// The line being read (1-based).
+    line: u64,
+}
+
+impl Feed for Plain {
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, lines: &mut Vec<u64>) {
+        out.extend_from_slice(input);
+        for _ in memchr::memchr_iter(b'\n', input) {
+            self.line += 1;
+            lines.push(self.line);
+        }
+    }
+    fn finish(&mut self, _: &mut Vec<u8>, _: &mut Vec<u64>) {}
+}
+
+fn stream(
+    mut reader: impl Read,
+    mut feed: impl Feed,
+    provenance: &Provenance,
+    chunk: usize,
+    sink: &mut impl LogSink,
+) {
+    let chunk = chunk.max(1);
     let mut buf = vec![0u8; chunk];
-    let mut cleaner = Cleaner::default();
     let mut window = Windower::new(chunk);
     loop {
         let (n, error) = fill(&mut reader, &mut buf);
         sink.read(n);
-        cleaner.feed(&buf[..n], &mut window.data, &mut window.lines);
+        feed.feed(&buf[..n], &mut window.data, &mut window.lines);
         if window.full() {
             window.emit(false, provenance, sink);
         }
@@ -245,7 +294,7 @@ fn scan_reader(
             break;
         }
     }
-    cleaner.finish(&mut window.data, &mut window.lines);
+    feed.finish(&mut window.data, &mut window.lines);
     window.emit(true, provenance, sink);
     sink.finished();
 }
@@ -650,6 +699,46 @@ mod tests {
             at = *to;
         }
         assert_eq!(at, want.len() as u64);
+    }
+
+    #[test]
+    fn plain_windows_keep_the_file_as_it_is() {
+        // Escapes, `\r` and timestamps stay; each window's lines are the file's lines.
+        let mut file = Vec::new();
+        for i in 0..120_000 {
+            file.extend_from_slice(format!("2024-01-01T12:00:00Z \x1b[1m{i}\r\n").as_bytes());
+        }
+        struct Lines(Collect, Vec<(u64, usize)>);
+        impl LogSink for Lines {
+            fn window(&mut self, w: &Window<'_>, p: &Provenance) {
+                // The number on the window's third line is that line's number less one.
+                let third = w.data.split(|&b| b == b'\n').nth(2).expect("three lines");
+                let digits: Vec<u8> =
+                    third.iter().copied().skip(25).take_while(u8::is_ascii_digit).collect();
+                if !digits.is_empty() && third.starts_with(b"2024") {
+                    let n: u64 = String::from_utf8_lossy(&digits).parse().expect("number");
+                    self.1.push((n + 1, w.physical_line(3)));
+                }
+                self.0.window(w, p);
+            }
+            fn read(&mut self, _: usize) {}
+            fn error(&mut self, e: InputError) {
+                panic!("{e}")
+            }
+        }
+        let mut sink = Lines(Collect::default(), Vec::new());
+        scan_plain(&file[..], &Provenance::Stdin, &mut sink);
+        assert_eq!(sink.0.text, file);
+        assert!(sink.1.len() > 2, "several windows: {:?}", sink.1);
+        for (want, got) in &sink.1 {
+            assert_eq!(*want, *got as u64);
+        }
+        let mut at = 0;
+        for (from, to) in &sink.0.reported {
+            assert_eq!(*from, at);
+            at = *to;
+        }
+        assert_eq!(at, file.len() as u64);
     }
 
     #[test]

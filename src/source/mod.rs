@@ -9,7 +9,6 @@ pub mod fs;
 pub mod git;
 pub mod image;
 pub mod log;
-pub mod mmap;
 pub mod notebook;
 
 use std::{collections::HashMap, fmt, sync::Arc};
@@ -148,6 +147,11 @@ pub trait BlobSink: Send {
         };
         let mut once = Some(provenance);
         self.blob_named(&name, data, &mut || once.take().into_iter().collect(), None);
+    }
+    /// The file at `name` is about to be streamed in windows ([`log::LogSink::window`]), as
+    /// [`BlobSink::blob_named`] would have been told for it whole.
+    fn streaming(&mut self, name: &str) {
+        let _ = name;
     }
     /// An input that could not be read.
     fn error(&mut self, error: InputError);
