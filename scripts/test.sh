@@ -30,6 +30,21 @@ fi
 if ! command -v action-validator >/dev/null && [[ ! -x ${CARGO_HOME:-$HOME/.cargo}/bin/action-validator ]]; then
   cargo install action-validator --locked --version 0.9.0
 fi
+# Supply chain (deny.toml): every dependency's license, duplicate versions and source. The
+# advisories check clones the RustSec database from GitHub; KEYSWEEP_DENY_ADVISORIES=1 adds it
+# where that is reachable. Installing cargo-deny (once a machine) costs about 240 CPU-seconds;
+# built without its release profile's fat LTO and single codegen unit, whose last step runs on
+# one core, it checks the same; the check itself takes about two seconds.
+CARGO_DENY_VERSION=0.20.2
+if [[ $(cargo deny --version 2>/dev/null) != "cargo-deny $CARGO_DENY_VERSION" ]]; then
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION"
+fi
+deny_checks=(licenses bans sources)
+if [[ ${KEYSWEEP_DENY_ADVISORIES:-0} == 1 ]]; then
+  deny_checks+=(advisories)
+fi
+cargo deny --locked check "${deny_checks[@]}"
 python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt \
   || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r tests/requirements.txt
 

@@ -35,4 +35,5 @@ mod report;
 mod revoke;
 mod sweep;
 mod sweep_forge;
+mod sweep_https;
 mod verify;

@@ -2,6 +2,7 @@
 //! (`file://`, local paths, `git://`, ssh and https): every ref, `+refs/*:refs/*`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::sync::atomic::AtomicBool;
 
 use gix::remote::Direction;
@@ -46,6 +47,7 @@ pub fn mirror_path(cache: &Path, key: &str) -> PathBuf {
 /// The repository cannot be created, reached or read.
 pub fn mirror(url: &str, path: &Path, interrupt: &AtomicBool) -> Result<(), Error> {
     let fail = |message: String| Error { url: url.to_string(), path: path.to_path_buf(), message };
+    install_tls_provider();
     let existing = path.join("HEAD").is_file().then(|| gix::open(path).ok()).flatten();
     let repo = match existing {
         Some(repo) => repo,
@@ -93,6 +95,17 @@ pub fn mirror(url: &str, path: &Path, interrupt: &AtomicBool) -> Result<(), Erro
             .map_err(|e| fail(format!("cannot set HEAD: {e}")))?;
     }
     Ok(())
+}
+
+/// Makes ring the process's rustls crypto provider, once. gix's https transport (reqwest built
+/// with `rustls-no-provider`, see Cargo.toml) takes the process default and panics on its
+/// worker thread without one. A provider already installed is kept.
+fn install_tls_provider() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        // Err means another provider got there first, which serves just as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// A digest of every ref (name and target) of the repository at `path`: equal digests mean
