@@ -156,19 +156,28 @@ pub fn hits_in_blob(
     let mut suppressed = 0;
     let secret_of =
         |span: Span, v: Option<Validator>| Secret::new(&validate::normalize(v, span.of(hay)));
-    // Every secret in the blob, so that a snippet redacts its neighbours too.
+    // Every secret in the blob, so that a snippet redacts its neighbours too; sorted by span,
+    // so that each match looks up its own and its neighbours without a pass over all of them.
     let mut all: Vec<(Span, Secret)> = Vec::with_capacity(matches.len());
     for m in matches {
         all.push((m.secret, secret_of(m.secret, rules.get(m.rule).syntax.validate)));
         all.extend(m.secret_key.map(|s| (s, secret_of(s, Some(Validator::AwsSecretAccessKey)))));
         all.extend(m.session_token.map(|s| (s, secret_of(s, None))));
     }
+    all.sort_by_key(|(s, _)| (s.start, s.end));
+    all.dedup_by_key(|(s, _)| *s);
+    let secrets = Secrets::new(&all);
+    let mut line = LineCache::default();
     for m in matches {
-        if allowed_inline(hay, m.secret.start) {
+        if line.allowed(hay, m.secret.start) {
             suppressed += 1;
             continue;
         }
-        let find = |span: Span| all.iter().find(|(s, _)| *s == span).map(|(_, v)| v.clone());
+        let find = |span: Span| {
+            all.binary_search_by_key(&(span.start, span.end), |(s, _)| (s.start, s.end))
+                .ok()
+                .map(|i| all[i].1.clone())
+        };
         let secret = find(m.secret).expect("every match's secret is in `all`");
         let location = Location {
             provenance: provenance.clone(),
@@ -176,7 +185,7 @@ pub fn hits_in_blob(
             start: lines.position(hay, m.secret.start),
             end: lines.position(hay, m.secret.end),
             secret_key_at: m.secret_key.map(|s| lines.position(hay, s.start)),
-            snippet: snippet(hay, m.secret, &all),
+            snippet: snippet(hay, m.secret, line.bounds(hay, m.secret.start), &secrets),
         };
         out.push(Hit {
             rule: m.rule,
@@ -321,6 +330,59 @@ fn credential_fingerprint(
     fingerprint(rule_id, &Secret::new(parts.as_bytes()))
 }
 
+/// The line of the last match, so that many matches on one long line find its bounds and its
+/// allow marker once, not once each.
+#[derive(Default)]
+struct LineCache {
+    line: Option<(usize, usize, bool)>,
+}
+
+impl LineCache {
+    fn get(&mut self, hay: &[u8], offset: usize) -> (usize, usize, bool) {
+        match self.line {
+            // A line's bounds hold no line feed, save maybe at its end: any offset within them
+            // is on the same line.
+            Some(line @ (start, end, _)) if start <= offset && offset <= end => line,
+            _ => {
+                let (start, end) = line_bounds(hay, offset);
+                let allowed = memchr::memmem::find(&hay[start..end], ALLOW_MARKER).is_some();
+                *self.line.insert((start, end, allowed))
+            }
+        }
+    }
+
+    fn bounds(&mut self, hay: &[u8], offset: usize) -> (usize, usize) {
+        let (start, end, _) = self.get(hay, offset);
+        (start, end)
+    }
+
+    fn allowed(&mut self, hay: &[u8], offset: usize) -> bool {
+        self.get(hay, offset).2
+    }
+}
+
+/// One blob's secrets sorted by span, and the longest, so that the secrets near a place are
+/// found by binary search.
+struct Secrets<'a> {
+    sorted: &'a [(Span, Secret)],
+    longest: usize,
+}
+
+impl<'a> Secrets<'a> {
+    fn new(sorted: &'a [(Span, Secret)]) -> Self {
+        let longest = sorted.iter().map(|(s, _)| s.end - s.start).max().unwrap_or(0);
+        Secrets { sorted, longest }
+    }
+
+    /// Every secret that may overlap `from..to` (a superset; callers test each).
+    fn near(&self, from: usize, to: usize) -> &'a [(Span, Secret)] {
+        let low = from.saturating_sub(self.longest);
+        let first = self.sorted.partition_point(|(s, _)| s.start < low);
+        let last = self.sorted.partition_point(|(s, _)| s.start < to);
+        &self.sorted[first..last.max(first)]
+    }
+}
+
 /// Byte bounds of the line holding `offset` (without its terminator).
 fn line_bounds(hay: &[u8], offset: usize) -> (usize, usize) {
     let start = memchr::memrchr(b'\n', &hay[..offset]).map_or(0, |i| i + 1);
@@ -379,19 +441,29 @@ fn code_points(bytes: &[u8]) -> usize {
 
 /// The secret's line, cut to [`SNIPPET_CONTEXT`] bytes each side, with every secret on it as a
 /// [`SnippetPart::Secret`].
-fn snippet(hay: &[u8], at: Span, secrets: &[(Span, Secret)]) -> Vec<SnippetPart> {
-    let (line_start, line_end) = line_bounds(hay, at.start);
+fn snippet(
+    hay: &[u8],
+    at: Span,
+    (line_start, line_end): (usize, usize),
+    secrets: &Secrets<'_>,
+) -> Vec<SnippetPart> {
     let mut from = floor_char(hay, at.start.saturating_sub(SNIPPET_CONTEXT).max(line_start));
     let mut to = ceil_char(hay, at.end.saturating_add(SNIPPET_CONTEXT).min(line_end.max(at.end)));
-    // Widen the cut so that no secret is shown in part.
-    for (span, _) in secrets {
-        if span.start < to && from < span.end {
-            from = from.min(span.start);
-            to = to.max(span.end);
+    // Widen the cut so that no secret is shown in part, until no secret crosses its edges.
+    loop {
+        let (before, after) = (from, to);
+        for (span, _) in secrets.near(from, to) {
+            if span.start < to && from < span.end {
+                from = from.min(span.start);
+                to = to.max(span.end);
+            }
+        }
+        if (from, to) == (before, after) {
+            break;
         }
     }
     let mut inside: Vec<&(Span, Secret)> =
-        secrets.iter().filter(|(s, _)| s.start >= from && s.end <= to).collect();
+        secrets.near(from, to).iter().filter(|(s, _)| s.start >= from && s.end <= to).collect();
     inside.sort_by_key(|(s, _)| s.start);
     let mut parts = Vec::new();
     let mut pos = from;
