@@ -402,6 +402,9 @@ pub(crate) struct LineIndex {
 
 impl LineIndex {
     pub(crate) fn position(&mut self, hay: &[u8], offset: usize) -> Position {
+        if offset < self.offset && self.line != 0 && self.step_back(hay, offset) {
+            return Position { line: self.line, column: self.column };
+        }
         if offset < self.offset || self.line == 0 {
             *self = LineIndex { offset: 0, line: 1, column: 1 };
         }
@@ -426,6 +429,29 @@ impl LineIndex {
         self.column += code_points(counted);
         self.offset = offset;
         Position { line: self.line, column: self.column }
+    }
+}
+
+impl LineIndex {
+    /// Moves back to `offset` on the same line by uncounting the code points in between, where
+    /// that is exact: no line feed between, `offset` neither inside a character nor inside the
+    /// byte-order mark. A key id paired with a secret before it steps back; counting again from
+    /// the blob's start each time made one long line of pairs quadratic.
+    fn step_back(&mut self, hay: &[u8], offset: usize) -> bool {
+        let Some(gap) = hay.get(offset..self.offset) else { return false };
+        if memchr::memchr(b'\n', gap).is_some()
+            || (hay[offset] & 0xC0) == 0x80
+            || (self.line == 1 && offset < UTF8_BOM.len())
+        {
+            return false;
+        }
+        let Some(column) = self.column.checked_sub(code_points(gap)) else { return false };
+        if column == 0 {
+            return false;
+        }
+        self.column = column;
+        self.offset = offset;
+        true
     }
 }
 
@@ -519,6 +545,24 @@ mod tests {
         let mut lines = LineIndex::default();
         assert_eq!(lines.position(bom, 5), Position { line: 1, column: 3 });
         assert_eq!(lines.position(bom, 15), Position { line: 2, column: 4 }, "only at the start");
+    }
+
+    #[test]
+    fn stepping_back_on_a_line_gives_the_position_counted_from_the_start() {
+        // A BOM, multi-byte characters, invalid bytes (a lone continuation, a cut sequence)
+        // and line feeds: every offset reached from every later one.
+        let hay = b"\xEF\xBB\xBFk=\xC3\xA9t\xE2\x82 \xA0x\ny\xF0\x9F\x94\x91z=AKIA\r\n\xFF\xFEab";
+        for later in 0..=hay.len() {
+            for earlier in 0..later {
+                let mut lines = LineIndex::default();
+                lines.position(hay, later);
+                assert_eq!(
+                    lines.position(hay, earlier),
+                    LineIndex::default().position(hay, earlier),
+                    "{later} then {earlier}"
+                );
+            }
+        }
     }
 
     /// A key-id hit in `file` at line `line`, paired with `key` (and `token`) when given.
