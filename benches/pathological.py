@@ -111,6 +111,11 @@ def handmade():
             out.append(inner + b" ")
         return out
 
+    @add("base64-pairs", "txt", "base64 blocks that each decode to three fake key pairs (findings found by decoding)")
+    def _(rng):
+        return [base64.b64encode(" ".join(f"{akid(rng)} aws_secret_access_key={secret40(rng)}" for _ in range(3)).encode()) + b" "
+                for _ in range(POOL // 4)]
+
     @add("equals-line", "txt", "one line of `=`")
     def _(rng):
         return [b"=" * 4096]

@@ -152,7 +152,19 @@ pub fn hits_in_blob(
     matches: &[Match],
     out: &mut Vec<Hit>,
 ) -> usize {
-    let mut lines = LineIndex::default();
+    hits_counting_with(rules, hay, provenance, matches, out, &mut LineIndex::default())
+}
+
+/// [`hits_in_blob`] with the caller's line index, for a caller that passes one blob's matches
+/// a few at a time (each call would otherwise count lines again from the blob's start).
+pub(crate) fn hits_counting_with(
+    rules: &RuleSet,
+    hay: &[u8],
+    provenance: &Provenance,
+    matches: &[Match],
+    out: &mut Vec<Hit>,
+    lines: &mut LineIndex,
+) -> usize {
     let mut suppressed = 0;
     let secret_of =
         |span: Span, v: Option<Validator>| Secret::new(&validate::normalize(v, span.of(hay)));
@@ -196,12 +208,6 @@ pub fn hits_in_blob(
         });
     }
     suppressed
-}
-
-/// True when the line holding byte `offset` of `hay` carries [`ALLOW_MARKER`].
-pub(crate) fn allowed_inline(hay: &[u8], offset: usize) -> bool {
-    let (line_start, line_end) = line_bounds(hay, offset);
-    memchr::memmem::find(&hay[line_start..line_end], ALLOW_MARKER).is_some()
 }
 
 /// Folds hits into findings, one per (rule, secret), sorted by severity then rule then secret.
@@ -333,7 +339,7 @@ fn credential_fingerprint(
 /// The line of the last match, so that many matches on one long line find its bounds and its
 /// allow marker once, not once each.
 #[derive(Default)]
-struct LineCache {
+pub(crate) struct LineCache {
     line: Option<(usize, usize, bool)>,
 }
 
@@ -356,7 +362,8 @@ impl LineCache {
         (start, end)
     }
 
-    fn allowed(&mut self, hay: &[u8], offset: usize) -> bool {
+    /// True when the line holding byte `offset` of `hay` carries [`ALLOW_MARKER`].
+    pub(crate) fn allowed(&mut self, hay: &[u8], offset: usize) -> bool {
         self.get(hay, offset).2
     }
 }
