@@ -2,8 +2,9 @@
 # Regenerates benches/REPORT.md: every performance figure of keysweep from one run on one
 # machine, each with the command that produced it, and the targets of earlier issues checked.
 #
-#   benches/report.sh            full run (~25 min on 2 quiet cores with the inputs already
-#                                generated; ~35 min more the first time, to generate them)
+#   benches/report.sh            full run (~20 min on 2 quiet cores with the inputs already
+#                                generated and target/release built; ~15 min more the first
+#                                time, to generate the inputs and fetch gitleaks)
 #   benches/report.sh --quick    small inputs, one run each: checks the script end to end in a few
 #                                minutes; the report says QUICK / NOT FINAL at its top
 #   --out FILE                   write the report there (default benches/REPORT.md)
@@ -20,7 +21,7 @@
 # those parts (names as in the report's last table), e.g. where no browser can be installed. WORK (default
 # /tmp/keysweep-report, or /tmp/keysweep-report-quick) holds run records and small inputs; the
 # large inputs stay where the scripts keep them (/tmp/keysweep-bench-*, /tmp/keysweep-image-bench)
-# and are reused by later runs. Disk: ~3 GB for the full run's inputs, ~150 MB for --quick.
+# and are reused by later runs. Disk: ~2.7 GB for the full run's inputs, ~150 MB for --quick.
 # Exit status: 0 when the report was written (missed targets are reported, not fatal), 2 on
 # misuse or when a tool cannot be installed.
 set -euo pipefail
