@@ -116,6 +116,12 @@ def handmade():
         return [base64.b64encode(" ".join(f"{akid(rng)} aws_secret_access_key={secret40(rng)}" for _ in range(3)).encode()) + b" "
                 for _ in range(POOL // 4)]
 
+    @add("raw-and-decoded-pairs", "txt", "fake key pairs in plain text and, beside each, another pair in base64 (raw and decoded findings in one blob)")
+    def _(rng):
+        return [(f"{akid(rng)} aws_secret_access_key={secret40(rng)} ").encode()
+                + base64.b64encode(f"{akid(rng)} aws_secret_access_key={secret40(rng)}".encode()) + b" "
+                for _ in range(POOL // 2)]
+
     @add("equals-line", "txt", "one line of `=`")
     def _(rng):
         return [b"=" * 4096]

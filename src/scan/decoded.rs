@@ -84,6 +84,7 @@ impl Worker<'_> {
         let mut view_lines = LineIndex::default();
         let mut raw_line = LineCache::default();
         let mut hits = Vec::new();
+        let raw_hits = RawHits::new(&self.hits[raw_from..first]);
         for (m, at) in &accepted {
             let key_at = m.secret_key.and_then(|s| self.view.locate(data, s.start..s.end));
             let allowed = raw_line.allowed(data, at.span.start);
@@ -107,7 +108,7 @@ impl Worker<'_> {
                         continue;
                     }
                     place(&mut hit, data, at, key_at.as_ref(), &mut lines);
-                    if !merge_into_raw(&mut self.hits[raw_from..first], &hit, parent) {
+                    if !merge_into_raw(&mut self.hits[raw_from..first], &raw_hits, &hit, parent) {
                         self.hits.push(hit);
                     }
                 }
@@ -172,17 +173,40 @@ fn place(
     location.secret_key_at = key_at.map(|k| position(k.span.start));
 }
 
-/// Folds a decoded hit into the raw hit of the same rule at the same place, carrying over a
-/// pairing; false when there is none.
-fn merge_into_raw(raw_hits: &mut [Hit], hit: &Hit, parent: &Provenance) -> bool {
+/// A blob's raw hits by span (start, end, index), so that a decoded hit finds the raw hit at
+/// its place without a pass over all of them.
+struct RawHits {
+    by_start: BTreeSet<(usize, usize, usize)>,
+    longest: usize,
+}
+
+impl RawHits {
+    fn new(hits: &[Hit]) -> RawHits {
+        let spans = hits.iter().map(|h| h.location.span);
+        RawHits {
+            longest: spans.clone().map(|s| s.end - s.start).max().unwrap_or(0),
+            by_start: spans.enumerate().map(|(i, s)| (s.start, s.end, i)).collect(),
+        }
+    }
+}
+
+/// Folds a decoded hit into the raw hit of the same rule at the same place (the first such in
+/// `raw_hits`), carrying over a pairing; false when there is none.
+fn merge_into_raw(raw_hits: &mut [Hit], index: &RawHits, hit: &Hit, parent: &Provenance) -> bool {
     let span = hit.location.span;
-    let same = raw_hits.iter_mut().find(|raw| {
-        raw.rule == hit.rule
-            && raw.location.provenance == *parent
-            && raw.location.span.start < span.end
-            && span.start < raw.location.span.end
-    });
-    let Some(raw) = same else { return false };
+    let low = span.start.saturating_sub(index.longest);
+    let same = index
+        .by_start
+        .range((low, 0, 0)..(span.end, 0, 0))
+        .filter(|&&(start, end, i)| {
+            start < span.end
+                && span.start < end
+                && raw_hits[i].rule == hit.rule
+                && raw_hits[i].location.provenance == *parent
+        })
+        .map(|&(_, _, i)| i)
+        .min();
+    let Some(raw) = same.map(|i| &mut raw_hits[i]) else { return false };
     if raw.adopt_pairing(hit) {
         raw.location.secret_key_at = hit.location.secret_key_at;
     }
