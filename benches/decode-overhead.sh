@@ -6,7 +6,8 @@
 #
 # Usage: benches/decode-overhead.sh [TREE_DIR]   (default /tmp/keysweep-bench-tree; generate it
 # with scripts/bench-vs-rg.sh). KEYSWEEP=PATH times that binary instead of building
-# target/release/keysweep. RUNS=N sets hyperfine's runs per command (default 5).
+# target/release/keysweep. RUNS=N sets hyperfine's runs per command (default 5). RUNS_DIR (default
+# benches/runs): where the results go; JSON_OUT: keep hyperfine's JSON export there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,8 +37,10 @@ print(f'{p["mean"]:.3f} {p["user"]:.3f} {d["mean"]:.3f} {d["user"]:.3f} '
       f'{d["mean"] / p["mean"]:.3f} {d["user"] / p["user"]:.3f}')
 PY
 )
+[ -z "${JSON_OUT:-}" ] || cp "$json" "$JSON_OUT"
 
-out="benches/runs/decode-overhead-$(date -u +%Y%m%d).md"
+mkdir -p "${RUNS_DIR:-benches/runs}"
+out="${RUNS_DIR:-benches/runs}/decode-overhead-$(date -u +%Y%m%d).md"
 {
   echo
   echo "# keysweep scan with and without decoding, $(find "$tree" -type f | wc -l) files, $(( $(du -sb "$tree" | cut -f1) / 1048576 )) MiB, warm cache ($(date -u +%FT%TZ))"

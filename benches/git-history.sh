@@ -18,12 +18,19 @@
 # others share, their load decides the wall times; as root, give the benchmark's session its own
 # scheduler group with priority: `setsid bash -c 'echo -15 > /proc/$$/autogroup; exec nice -n -15
 # benches/git-history.sh'` (plain `nice` is not enough while autogroup scheduling is on).
+# Knobs (for benches/report.sh): SYNTH_COMMITS (20000) and SYNTH_LINES (700) size the synthetic
+# repository (other sizes are kept as synthetic-COMMITSxLINES.git); CRATES_DIR= (empty) skips
+# the crates repository; RUNS_DIR (default benches/runs) is where the results go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 work=${1:-/tmp/keysweep-bench-git}
 runs=${RUNS:-3}
-crates_dir=${CRATES_DIR:-$(ls -d "$HOME"/.cargo/registry/src/*/ 2>/dev/null | head -1)}
+crates_dir=${CRATES_DIR-$(ls -d "$HOME"/.cargo/registry/src/*/ 2>/dev/null | head -1)}
+synth_commits=${SYNTH_COMMITS:-20000}
+synth_lines=${SYNTH_LINES:-700}
+synthetic=synthetic
+[ "$synth_commits/$synth_lines" = 20000/700 ] || synthetic="synthetic-${synth_commits}x${synth_lines}"
 mkdir -p "$work"
 
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
@@ -67,10 +74,11 @@ build() {
   touch "$repo/bench-ready"
 }
 
-build synthetic synthetic --commits 20000 --lines 700
+build "$synthetic" synthetic --commits "$synth_commits" --lines "$synth_lines"
 if [ -n "$crates_dir" ]; then build crates crates "$crates_dir"; fi
 
-out=benches/runs/git-history-$(date -u +%Y%m%d).md
+mkdir -p "${RUNS_DIR:-benches/runs}"
+out=${RUNS_DIR:-benches/runs}/git-history-$(date -u +%Y%m%d).md
 {
   echo "# keysweep git vs gitleaks detect: whole histories ($(date -u +%FT%TZ))"
   echo
@@ -79,7 +87,7 @@ out=benches/runs/git-history-$(date -u +%Y%m%d).md
     "gitleaks $("$gitleaks" version) ($gitleaks); $(git --version); load before: $(cut -d' ' -f1-3 /proc/loadavg); niceness $(nice)"
 } > "$out"
 
-for name in synthetic crates; do
+for name in "$synthetic" crates; do
   repo=$work/$name.git
   [ -d "$repo" ] || continue
   read -r blobs bytes < <(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' \

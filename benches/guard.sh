@@ -2,7 +2,8 @@
 # Benchmark: one `keysweep guard` call (a Claude Code PreToolUse hook) on real-shaped payloads:
 # a clean Write (allow), a Write holding an AWS key pair (block), a clean Bash command (allow)
 # and a Read (nothing to scan). Target: under 20 ms per call. Usage: benches/guard.sh
-# KEYSWEEP=PATH times that binary instead of building target/release/keysweep.
+# KEYSWEEP=PATH times that binary instead of building target/release/keysweep. RUNS_DIR (default
+# benches/runs): where the results go; JSON_OUT: also write hyperfine's JSON export there.
 # hyperfine 1.15 has no --input, so each command reads its payload through `sh -c '... < FILE'`;
 # hyperfine measures the shell's own start-up and subtracts it.
 set -euo pipefail
@@ -39,13 +40,14 @@ PY
 for f in write-allow bash-allow read; do "$KEYSWEEP" guard < "$dir/$f.json"; done
 set +e; "$KEYSWEEP" guard < "$dir/write-block.json" 2>/dev/null; code=$?; set -e
 [ "$code" = 2 ] || { echo "write-block.json: expected exit 2, got $code" >&2; exit 1; }
-out="benches/runs/guard-$(date -u +%Y%m%d).md"
+mkdir -p "${RUNS_DIR:-benches/runs}"
+out="${RUNS_DIR:-benches/runs}/guard-$(date -u +%Y%m%d).md"
 {
   echo "# keysweep guard, one call per payload ($(date -u +%FT%TZ))"
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; commit $(git rev-parse --short HEAD) (+ uncommitted changes)"
   echo "payloads: Write of a 120-line Python file (allow); the same plus an AWS key pair (block, exit 2); a Bash command (allow); a Read (nothing to scan)"
   echo '```'
-  hyperfine -i --warmup 3 --runs 20 \
+  hyperfine -i --warmup 3 --runs 20 ${JSON_OUT:+--export-json "$JSON_OUT"} \
     -n write-allow "$KEYSWEEP guard < $dir/write-allow.json" \
     -n write-block "$KEYSWEEP guard < $dir/write-block.json 2>/dev/null" \
     -n bash-allow "$KEYSWEEP guard < $dir/bash-allow.json" \

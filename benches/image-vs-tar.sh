@@ -10,7 +10,8 @@
 #
 # SIZE_MB (default 1024): uncompressed size of the layers' files; LAYERS (default 8);
 # WORK (default $TMPDIR/keysweep-image-bench): where the layout is kept;
-# KEYSWEEP: the binary (default: build target/release/keysweep).
+# KEYSWEEP: the binary (default: build target/release/keysweep); RUNS (default 1): timed runs
+# each; RUNS_DIR (default benches/runs): where the results go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -127,7 +128,7 @@ found=$("$KEYSWEEP" image "oci:$LAYOUT" -q -f json --no-progress | python3 -c \
   || true)
 rg_found=$(bash -c "$pipeline" | awk '{s += $1} END {print s + 0}')
 result="$WORK/hyperfine.json"
-hyperfine --warmup 1 --runs 1 -i --export-json "$result" \
+hyperfine --warmup 1 --runs "${RUNS:-1}" -i --export-json "$result" \
   -n keysweep "$KEYSWEEP image oci:$LAYOUT -q -f json -o /dev/null" \
   -n tar-rg "$pipeline"
 read -r ks pipe < <(python3 -c '
@@ -137,8 +138,8 @@ k, p = r["keysweep"], r["tar-rg"]
 print(f"{k:.2f} {p:.2f}")' "$result")
 ratio=$(python3 -c "print(f'{$pipe / $ks:.2f}')")
 
-mkdir -p benches/runs
-report="benches/runs/image-vs-tar-$(date -u +%Y%m%d)-${SIZE_MB}m-${LAYERS}layers.md"
+mkdir -p "${RUNS_DIR:-benches/runs}"
+report="${RUNS_DIR:-benches/runs}/image-vs-tar-$(date -u +%Y%m%d)-${SIZE_MB}m-${LAYERS}layers.md"
 {
   echo "# keysweep image vs. tar -xzOf | rg ($(date -u +%Y-%m-%dT%H:%MZ))"
   echo
@@ -152,6 +153,6 @@ report="benches/runs/image-vs-tar-$(date -u +%Y%m%d)-${SIZE_MB}m-${LAYERS}layers
   echo "| \`for each layer: tar -xzOf LAYER \\| rg -c 'AKIA[0-9A-Z]{16}'\` | $pipe |"
   echo
   echo "Speed of keysweep relative to the pipeline (pipeline time / keysweep time): **$ratio** (target >= 0.8)."
-  echo "Command: \`SIZE_MB=$SIZE_MB LAYERS=$LAYERS benches/image-vs-tar.sh\` (hyperfine, 1 warm-up, 1 run each)."
+  echo "Command: \`SIZE_MB=$SIZE_MB LAYERS=$LAYERS benches/image-vs-tar.sh\` (hyperfine, 1 warm-up, ${RUNS:-1} run(s) each)."
 } > "$report"
 cat "$report"

@@ -3,10 +3,12 @@
 # cache by gix), a first sweep into an empty store against a second sweep with nothing changed.
 # Target: the second under 5% of the first. Usage: benches/sweep.sh [DIR]
 # KEYSWEEP=PATH times that binary (default: target/debug/keysweep, dependencies optimised).
+# REPOS (default 200) and COMMITS (default 20) size the generated repositories (made once per DIR);
+# RUNS_DIR (default benches/runs): where the results go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=${1:-/tmp/keysweep-bench-sweep}
-repos=200
+repos=${REPOS:-200}
 commits=${COMMITS:-20}
 if [ -z "${KEYSWEEP:-}" ]; then
   cargo build --quiet
@@ -59,7 +61,8 @@ third=$(time_of "$KEYSWEEP" sweep --repos "$root/repos.txt" --datastore "$root/s
 third_summary=$(tr -d '\n ' < "$root/last.json")
 ratio=$(echo "scale=2; 100 * $second / $first" | bc)
 ratio3=$(echo "scale=2; 100 * $third / $first" | bc)
-out="benches/runs/sweep-$(date -u +%Y%m%d).md"
+mkdir -p "${RUNS_DIR:-benches/runs}"
+out="${RUNS_DIR:-benches/runs}/sweep-$(date -u +%Y%m%d).md"
 {
   echo "# keysweep sweep: $repos repositories (file://), first sweep vs unchanged second sweep ($(date -u +%FT%TZ))"
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD); binary $KEYSWEEP"

@@ -5,28 +5,35 @@
 #
 # Usage: scripts/bench-vs-rg.sh [TREE_DIR]   (default /tmp/keysweep-bench-tree; generated once,
 # reused while TREE_DIR.stamp matches the generator version). Appends to benches/runs/vs-rg-DATE.md.
+# Knobs (for benches/report.sh): TREE_MB (default 1100: size of a generated tree), RUNS (default
+# 3), RUNS_DIR (default benches/runs), JSON_OUT (keep hyperfine's JSON export there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tree=${1:-/tmp/keysweep-bench-tree}
 generator_version=1
+tree_mb=${TREE_MB:-1100}
+runs=${RUNS:-3}
+runs_dir=${RUNS_DIR:-benches/runs}
 
 command -v rg >/dev/null || { apt-get update -qq && apt-get install -y -qq ripgrep; }
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
 
 stamp="$tree.stamp"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$generator_version" ] || [ ! -d "$tree" ]; then
+stamp_text=$generator_version
+[ "$tree_mb" = 1100 ] || stamp_text="$generator_version-${tree_mb}m"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$stamp_text" ] || [ ! -d "$tree" ]; then
   echo "generating $tree ..." >&2
   rm -rf "$tree" && mkdir -p "$tree"
-  python3 - "$tree" <<'PY'
+  python3 - "$tree" "$tree_mb" <<'PY'
 """~40,000 files, ≥1 GiB, of varied code-like text; a few hundred fake AWS key pairs."""
 import base64, os, random, string, sys
 
 root = sys.argv[1]
 r = random.Random(20261123)
-TARGET = 1100 * 1024 * 1024
-FILES = 40_000
+TARGET = int(sys.argv[2]) * 1024 * 1024
+FILES = max(100, 40_000 * TARGET // (1100 * 1024 * 1024))
 
 PY_T = '''def {f}(session, url, params=None, retries=3):
     """Fetches one page of {w} results, retrying on 5xx with exponential backoff."""
@@ -136,7 +143,7 @@ def fake_pair():
     return f'\naws_access_key_id = "{key}"\naws_secret_access_key = "{secret}"\n'
 
 mean = TARGET // FILES
-leaks = set(r.sample(range(FILES), 300))
+leaks = set(r.sample(range(FILES), min(300, FILES // 10)))
 total = 0
 for i in range(FILES):
     d = os.path.join(root, f"svc{i % 40:02d}", f"pkg{(i // 40) % 25:02d}", f"mod{i // 1000:02d}")
@@ -171,7 +178,7 @@ while total < TARGET:
     total += len(text); i += 1
 print(f"{i} files, {total / 2**30:.2f} GiB", file=sys.stderr)
 PY
-  echo "$generator_version" > "$stamp"
+  echo "$stamp_text" > "$stamp"
 fi
 
 # KEYSWEEP=PATH times that binary instead of building target/release/keysweep.
@@ -194,7 +201,8 @@ $ks_cmd || true
 
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT
-hyperfine -i --warmup 1 --runs 3 --export-json "$json" -n rg "$rg_cmd" -n keysweep "$ks_cmd" >&2
+hyperfine -i --warmup 1 --runs "$runs" --export-json "$json" -n rg "$rg_cmd" -n keysweep "$ks_cmd" >&2
+[ -z "${JSON_OUT:-}" ] || cp "$json" "$JSON_OUT"
 
 rss_kb=$( { /usr/bin/time -v $ks_cmd 2>&1 >/dev/null || true; } | awk -F': ' '/Maximum resident set size/ {print $2}')
 rg_rss_kb=$( { /usr/bin/time -v rg -c 'AKIA[0-9A-Z]{16}' "$tree" 2>&1 >/dev/null || true; } | awk -F': ' '/Maximum resident set size/ {print $2}')
@@ -213,7 +221,8 @@ rg_lines=$(rg -c 'AKIA[0-9A-Z]{16}' "$tree" | awk -F: '{s+=$NF} END {print s}')
 
 commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- src rules Cargo.toml Cargo.lock || commit="$commit+dirty"
-out="benches/runs/vs-rg-$(date -u +%Y%m%d).md"
+mkdir -p "$runs_dir"
+out="$runs_dir/vs-rg-$(date -u +%Y%m%d).md"
 {
   echo "# keysweep scan vs rg, ${files} files, $((bytes / 1024 / 1024)) MiB, warm cache ($(date -u +%FT%TZ))"
   echo

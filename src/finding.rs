@@ -152,23 +152,44 @@ pub fn hits_in_blob(
     matches: &[Match],
     out: &mut Vec<Hit>,
 ) -> usize {
-    let mut lines = LineIndex::default();
+    hits_counting_with(rules, hay, provenance, matches, out, &mut LineIndex::default())
+}
+
+/// [`hits_in_blob`] with the caller's line index, for a caller that passes one blob's matches
+/// a few at a time (each call would otherwise count lines again from the blob's start).
+pub(crate) fn hits_counting_with(
+    rules: &RuleSet,
+    hay: &[u8],
+    provenance: &Provenance,
+    matches: &[Match],
+    out: &mut Vec<Hit>,
+    lines: &mut LineIndex,
+) -> usize {
     let mut suppressed = 0;
     let secret_of =
         |span: Span, v: Option<Validator>| Secret::new(&validate::normalize(v, span.of(hay)));
-    // Every secret in the blob, so that a snippet redacts its neighbours too.
+    // Every secret in the blob, so that a snippet redacts its neighbours too; sorted by span,
+    // so that each match looks up its own and its neighbours without a pass over all of them.
     let mut all: Vec<(Span, Secret)> = Vec::with_capacity(matches.len());
     for m in matches {
         all.push((m.secret, secret_of(m.secret, rules.get(m.rule).syntax.validate)));
         all.extend(m.secret_key.map(|s| (s, secret_of(s, Some(Validator::AwsSecretAccessKey)))));
         all.extend(m.session_token.map(|s| (s, secret_of(s, None))));
     }
+    all.sort_by_key(|(s, _)| (s.start, s.end));
+    all.dedup_by_key(|(s, _)| *s);
+    let secrets = Secrets::new(&all);
+    let mut line = LineCache::default();
     for m in matches {
-        if allowed_inline(hay, m.secret.start) {
+        if line.allowed(hay, m.secret.start) {
             suppressed += 1;
             continue;
         }
-        let find = |span: Span| all.iter().find(|(s, _)| *s == span).map(|(_, v)| v.clone());
+        let find = |span: Span| {
+            all.binary_search_by_key(&(span.start, span.end), |(s, _)| (s.start, s.end))
+                .ok()
+                .map(|i| all[i].1.clone())
+        };
         let secret = find(m.secret).expect("every match's secret is in `all`");
         let location = Location {
             provenance: provenance.clone(),
@@ -176,7 +197,7 @@ pub fn hits_in_blob(
             start: lines.position(hay, m.secret.start),
             end: lines.position(hay, m.secret.end),
             secret_key_at: m.secret_key.map(|s| lines.position(hay, s.start)),
-            snippet: snippet(hay, m.secret, &all),
+            snippet: snippet(hay, m.secret, line.bounds(hay, m.secret.start), &secrets),
         };
         out.push(Hit {
             rule: m.rule,
@@ -187,12 +208,6 @@ pub fn hits_in_blob(
         });
     }
     suppressed
-}
-
-/// True when the line holding byte `offset` of `hay` carries [`ALLOW_MARKER`].
-pub(crate) fn allowed_inline(hay: &[u8], offset: usize) -> bool {
-    let (line_start, line_end) = line_bounds(hay, offset);
-    memchr::memmem::find(&hay[line_start..line_end], ALLOW_MARKER).is_some()
 }
 
 /// Folds hits into findings, one per (rule, secret), sorted by severity then rule then secret.
@@ -321,6 +336,60 @@ fn credential_fingerprint(
     fingerprint(rule_id, &Secret::new(parts.as_bytes()))
 }
 
+/// The line of the last match, so that many matches on one long line find its bounds and its
+/// allow marker once, not once each.
+#[derive(Default)]
+pub(crate) struct LineCache {
+    line: Option<(usize, usize, bool)>,
+}
+
+impl LineCache {
+    fn get(&mut self, hay: &[u8], offset: usize) -> (usize, usize, bool) {
+        match self.line {
+            // A line's bounds hold no line feed, save maybe at its end: any offset within them
+            // is on the same line.
+            Some(line @ (start, end, _)) if start <= offset && offset <= end => line,
+            _ => {
+                let (start, end) = line_bounds(hay, offset);
+                let allowed = memchr::memmem::find(&hay[start..end], ALLOW_MARKER).is_some();
+                *self.line.insert((start, end, allowed))
+            }
+        }
+    }
+
+    fn bounds(&mut self, hay: &[u8], offset: usize) -> (usize, usize) {
+        let (start, end, _) = self.get(hay, offset);
+        (start, end)
+    }
+
+    /// True when the line holding byte `offset` of `hay` carries [`ALLOW_MARKER`].
+    pub(crate) fn allowed(&mut self, hay: &[u8], offset: usize) -> bool {
+        self.get(hay, offset).2
+    }
+}
+
+/// One blob's secrets sorted by span, and the longest, so that the secrets near a place are
+/// found by binary search.
+struct Secrets<'a> {
+    sorted: &'a [(Span, Secret)],
+    longest: usize,
+}
+
+impl<'a> Secrets<'a> {
+    fn new(sorted: &'a [(Span, Secret)]) -> Self {
+        let longest = sorted.iter().map(|(s, _)| s.end - s.start).max().unwrap_or(0);
+        Secrets { sorted, longest }
+    }
+
+    /// Every secret that may overlap `from..to` (a superset; callers test each).
+    fn near(&self, from: usize, to: usize) -> &'a [(Span, Secret)] {
+        let low = from.saturating_sub(self.longest);
+        let first = self.sorted.partition_point(|(s, _)| s.start < low);
+        let last = self.sorted.partition_point(|(s, _)| s.start < to);
+        &self.sorted[first..last.max(first)]
+    }
+}
+
 /// Byte bounds of the line holding `offset` (without its terminator).
 fn line_bounds(hay: &[u8], offset: usize) -> (usize, usize) {
     let start = memchr::memrchr(b'\n', &hay[..offset]).map_or(0, |i| i + 1);
@@ -340,6 +409,9 @@ pub(crate) struct LineIndex {
 
 impl LineIndex {
     pub(crate) fn position(&mut self, hay: &[u8], offset: usize) -> Position {
+        if offset < self.offset && self.line != 0 && self.step_back(hay, offset) {
+            return Position { line: self.line, column: self.column };
+        }
         if offset < self.offset || self.line == 0 {
             *self = LineIndex { offset: 0, line: 1, column: 1 };
         }
@@ -367,6 +439,29 @@ impl LineIndex {
     }
 }
 
+impl LineIndex {
+    /// Moves back to `offset` on the same line by uncounting the code points in between, where
+    /// that is exact: no line feed between, `offset` neither inside a character nor inside the
+    /// byte-order mark. A key id paired with a secret before it steps back; counting again from
+    /// the blob's start each time made one long line of pairs quadratic.
+    fn step_back(&mut self, hay: &[u8], offset: usize) -> bool {
+        let Some(gap) = hay.get(offset..self.offset) else { return false };
+        if memchr::memchr(b'\n', gap).is_some()
+            || (hay[offset] & 0xC0) == 0x80
+            || (self.line == 1 && offset < UTF8_BOM.len())
+        {
+            return false;
+        }
+        let Some(column) = self.column.checked_sub(code_points(gap)) else { return false };
+        if column == 0 {
+            return false;
+        }
+        self.column = column;
+        self.offset = offset;
+        true
+    }
+}
+
 /// Code points in `bytes` as `String::from_utf8_lossy` (and so the snippet, and an editor)
 /// shows them: each invalid sequence counts as one U+FFFD. Counting non-continuation bytes
 /// instead would skip a stray continuation byte, such as a Latin-1 no-break space (0xA0).
@@ -379,19 +474,29 @@ fn code_points(bytes: &[u8]) -> usize {
 
 /// The secret's line, cut to [`SNIPPET_CONTEXT`] bytes each side, with every secret on it as a
 /// [`SnippetPart::Secret`].
-fn snippet(hay: &[u8], at: Span, secrets: &[(Span, Secret)]) -> Vec<SnippetPart> {
-    let (line_start, line_end) = line_bounds(hay, at.start);
+fn snippet(
+    hay: &[u8],
+    at: Span,
+    (line_start, line_end): (usize, usize),
+    secrets: &Secrets<'_>,
+) -> Vec<SnippetPart> {
     let mut from = floor_char(hay, at.start.saturating_sub(SNIPPET_CONTEXT).max(line_start));
     let mut to = ceil_char(hay, at.end.saturating_add(SNIPPET_CONTEXT).min(line_end.max(at.end)));
-    // Widen the cut so that no secret is shown in part.
-    for (span, _) in secrets {
-        if span.start < to && from < span.end {
-            from = from.min(span.start);
-            to = to.max(span.end);
+    // Widen the cut so that no secret is shown in part, until no secret crosses its edges.
+    loop {
+        let (before, after) = (from, to);
+        for (span, _) in secrets.near(from, to) {
+            if span.start < to && from < span.end {
+                from = from.min(span.start);
+                to = to.max(span.end);
+            }
+        }
+        if (from, to) == (before, after) {
+            break;
         }
     }
     let mut inside: Vec<&(Span, Secret)> =
-        secrets.iter().filter(|(s, _)| s.start >= from && s.end <= to).collect();
+        secrets.near(from, to).iter().filter(|(s, _)| s.start >= from && s.end <= to).collect();
     inside.sort_by_key(|(s, _)| s.start);
     let mut parts = Vec::new();
     let mut pos = from;
@@ -447,6 +552,24 @@ mod tests {
         let mut lines = LineIndex::default();
         assert_eq!(lines.position(bom, 5), Position { line: 1, column: 3 });
         assert_eq!(lines.position(bom, 15), Position { line: 2, column: 4 }, "only at the start");
+    }
+
+    #[test]
+    fn stepping_back_on_a_line_gives_the_position_counted_from_the_start() {
+        // A BOM, multi-byte characters, invalid bytes (a lone continuation, a cut sequence)
+        // and line feeds: every offset reached from every later one.
+        let hay = b"\xEF\xBB\xBFk=\xC3\xA9t\xE2\x82 \xA0x\ny\xF0\x9F\x94\x91z=AKIA\r\n\xFF\xFEab";
+        for later in 0..=hay.len() {
+            for earlier in 0..later {
+                let mut lines = LineIndex::default();
+                lines.position(hay, later);
+                assert_eq!(
+                    lines.position(hay, earlier),
+                    LineIndex::default().position(hay, earlier),
+                    "{later} then {earlier}"
+                );
+            }
+        }
     }
 
     /// A key-id hit in `file` at line `line`, paired with `key` (and `token`) when given.

@@ -171,15 +171,21 @@ pub fn decode_in(data: &[u8], scope: Scope, found: &mut dyn FnMut(Decoded) -> bo
         Scope::Everywhere => return decode_all(data, found),
         Scope::Near(offsets) => offsets,
     };
-    let mut lines: Vec<Range<usize>> = offsets
-        .iter()
-        .filter(|&&at| at < data.len())
-        .map(|&at| {
-            let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
-            start..line_end(data, line_end(data, at) + 1)
-        })
-        .collect();
-    lines.sort_unstable_by_key(|r| (r.start, r.end));
+    let mut offsets: Vec<usize> = offsets.iter().copied().filter(|&at| at < data.len()).collect();
+    offsets.sort_unstable();
+    // Each line is looked up once, however many keywords it holds, and searched only from the
+    // end of the previous one: a million keywords on one long line cost one pass, not a million.
+    let mut lines: Vec<Range<usize>> = Vec::new();
+    let mut previous_line_end = 0;
+    for at in offsets {
+        if at < previous_line_end {
+            continue;
+        }
+        let from = previous_line_end;
+        let start = memchr::memrchr(b'\n', &data[from..at]).map_or(from, |i| from + i + 1);
+        previous_line_end = line_end(data, at);
+        lines.push(start..line_end(data, previous_line_end + 1));
+    }
     let mut covered = 0;
     for line in lines {
         let start = line.start.max(covered);

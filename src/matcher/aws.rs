@@ -6,6 +6,8 @@
 //! 40-character base64 run that passes the secret filters. An `ASIA` key also takes the nearest
 //! session token. Paired secrets and tokens are folded into the key id's match.
 
+use std::collections::HashSet;
+
 use regex_automata::{Input, meta, util::captures::Captures};
 
 use super::{Match, Span, validate};
@@ -24,7 +26,7 @@ const SECRET_CANDIDATE: &str = r"(?:^|[^A-Za-z0-9/+%\\]|\\[nrt])(?P<secret>(?:[A
 pub struct Scratch {
     cache: Option<(meta::Cache, Captures)>,
     candidates: Vec<Span>,
-    used: Vec<Span>,
+    used: HashSet<Span>,
 }
 
 /// The compiled pairing search.
@@ -62,7 +64,9 @@ impl Pairing {
         let mut absorbed = vec![false; out.len()];
         scratch.used.clear();
 
-        // Named secrets, then (for ASIA keys) session tokens: nearest pairs first.
+        // Named secrets, then (for ASIA keys) session tokens: nearest pairs first. `out` is in
+        // offset order, so each key id looks only at the matches that can stand near it.
+        let longest = out.iter().map(|m| m.secret.end - m.secret.start).max().unwrap_or(0);
         let mut options: Vec<(Closeness, usize, usize)> = Vec::new();
         for (wanted, is_token) in
             [(Validator::AwsSecretAccessKey, false), (Validator::AwsSessionToken, true)]
@@ -73,7 +77,13 @@ impl Pairing {
                 if is_token && !key.of(hay).starts_with(b"ASIA") {
                     continue;
                 }
-                for (j, m) in out.iter().enumerate() {
+                let low = key.start.saturating_sub(PAIR_DISTANCE + longest);
+                let first = out.partition_point(|m| m.secret.start < low);
+                let high = key.end.saturating_add(PAIR_DISTANCE);
+                for (j, m) in out.iter().enumerate().skip(first) {
+                    if m.secret.start > high {
+                        break;
+                    }
                     if kind(m) == Some(wanted) && m.secret.gap(&key) <= PAIR_DISTANCE {
                         options.push((closeness(key, m.secret), i, j));
                     }
@@ -90,7 +100,7 @@ impl Pairing {
                     out[i].session_token = Some(out[j].secret);
                 } else {
                     out[i].secret_key = Some(out[j].secret);
-                    scratch.used.push(out[j].secret);
+                    scratch.used.insert(out[j].secret);
                 }
             }
         }
@@ -108,7 +118,7 @@ impl Pairing {
         for (_, i, span) in candidates {
             if out[i].secret_key.is_none() && !scratch.used.contains(&span) {
                 out[i].secret_key = Some(span);
-                scratch.used.push(span);
+                scratch.used.insert(span);
             }
         }
 

@@ -208,9 +208,24 @@ impl Matcher {
 /// then the earlier rule); a paired AWS key absorbs matches inside its secret access key.
 fn resolve_overlaps(rules: &RuleSet, out: &mut Vec<Match>) {
     out.sort_unstable_by_key(|m| (m.secret.start, m.secret.end, m.rule));
-    let paired: Vec<Span> =
+    let mut paired: Vec<Span> =
         out.iter().flat_map(|m| m.secret_key.into_iter().chain(m.session_token)).collect();
-    out.retain(|m| !paired.iter().any(|p| p.overlaps(&m.secret)) || m.secret_key.is_some());
+    if !paired.is_empty() {
+        // Sorted by start with the running furthest end: a match overlaps a paired span when
+        // one starting before its end reaches past its start (a binary search, not a pass).
+        paired.sort_unstable_by_key(|p| p.start);
+        let reach: Vec<usize> = paired
+            .iter()
+            .scan(0, |furthest, p| {
+                *furthest = p.end.max(*furthest);
+                Some(*furthest)
+            })
+            .collect();
+        out.retain(|m| {
+            let before = paired.partition_point(|p| p.start < m.secret.end);
+            m.secret_key.is_some() || before == 0 || reach[before - 1] <= m.secret.start
+        });
+    }
     let rank = |m: &Match| {
         let rule = rules.get(m.rule);
         (rule.syntax.priority, m.secret.end - m.secret.start, std::cmp::Reverse(m.rule))

@@ -10,13 +10,15 @@
 //! account key's escaped `private_key` is that key); a generic raw match does not hide a
 //! provider's key decoded from the value it matched.
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use super::Worker;
 use crate::decode::{Located, Scope};
-use crate::finding::{self, Hit, LineIndex};
+use crate::finding::{self, Hit, LineCache, LineIndex};
 use crate::matcher::{Match, Span};
 use crate::provenance::Provenance;
+use crate::rules::RuleIdx;
 
 impl Worker<'_> {
     /// Matches what `data` decodes to. `self.matches` holds the raw matches of `data` (kept
@@ -40,31 +42,34 @@ impl Worker<'_> {
         let mut found = std::mem::take(&mut self.decoded_matches);
         self.matcher.scan(self.view.text(), &mut self.scratch, &mut found);
         let rules = self.matcher.rules();
+        // Raw matches by offset, and accepted ones by rule and offset, so that each decoded
+        // match looks only at those that can overlap it (a pass over all of them for each made
+        // a blob of many encoded secrets quadratic).
+        let raw = Near::new(self.matches.iter().map(|r| (r.rule, r.secret)));
+        let mut accepted_at = Near::default();
         let mut accepted: Vec<(Match, Located)> = Vec::new();
         for m in &found {
             let Some(at) = self.view.locate(data, m.secret.start..m.secret.end) else { continue };
             if !keep(&at.span) {
                 continue;
             }
-            let again = |rule, span: Span| rule == m.rule && overlaps(&at.span, span);
-            let raw = self.matches.iter().any(|r| again(r.rule, r.secret));
-            if raw && m.secret_key.is_none() && m.session_token.is_none() {
+            let seen = raw.overlapping(&at.span).any(|(rule, _)| rule == m.rule);
+            if seen && m.secret_key.is_none() && m.session_token.is_none() {
                 continue;
             }
             // The raw bytes show the secret at this place under another rule at least as
             // severe (a service account key's escaped PEM): that finding stands for it.
             let severity = |rule| rules.get(rule).severity();
-            let covered = self.matches.iter().any(|r| {
-                r.rule != m.rule
-                    && overlaps(&at.span, r.secret)
-                    && severity(r.rule) >= severity(m.rule)
-            });
+            let covered = raw
+                .overlapping(&at.span)
+                .any(|(rule, _)| rule != m.rule && severity(rule) >= severity(m.rule));
             if covered {
                 continue;
             }
-            if accepted.iter().any(|(a, l)| again(a.rule, span_of(&l.span))) {
+            if accepted_at.overlapping(&at.span).any(|(rule, _)| rule == m.rule) {
                 continue;
             }
+            accepted_at.insert(m.rule, span_of(&at.span));
             accepted.push((*m, at));
         }
         found.clear();
@@ -73,19 +78,29 @@ impl Worker<'_> {
             return;
         }
         let parents = provenances();
-        // Accepted matches come roughly in blob order, so one index counts forward.
+        // Accepted matches come roughly in blob order (and in view order), so one index for
+        // each counts forward, and one line cache finds each line's allow marker once.
         let mut lines = LineIndex::default();
+        let mut view_lines = LineIndex::default();
+        let mut raw_line = LineCache::default();
         let mut hits = Vec::new();
+        let raw_hits = RawHits::new(&self.hits[raw_from..first]);
         for (m, at) in &accepted {
             let key_at = m.secret_key.and_then(|s| self.view.locate(data, s.start..s.end));
-            let allowed = finding::allowed_inline(data, at.span.start);
+            let allowed = raw_line.allowed(data, at.span.start);
             for parent in &parents {
                 let provenance = Provenance::Decoded {
                     parent: Box::new(parent.clone()),
                     encoding: at.encoding(),
                 };
-                let dropped =
-                    finding::hits_in_blob(rules, self.view.text(), &provenance, &[*m], &mut hits);
+                let dropped = finding::hits_counting_with(
+                    rules,
+                    self.view.text(),
+                    &provenance,
+                    &[*m],
+                    &mut hits,
+                    &mut view_lines,
+                );
                 self.stats.suppressed_inline += dropped as u64;
                 for mut hit in hits.drain(..) {
                     if allowed {
@@ -93,7 +108,7 @@ impl Worker<'_> {
                         continue;
                     }
                     place(&mut hit, data, at, key_at.as_ref(), &mut lines);
-                    if !merge_into_raw(&mut self.hits[raw_from..first], &hit, parent) {
+                    if !merge_into_raw(&mut self.hits[raw_from..first], &raw_hits, &hit, parent) {
                         self.hits.push(hit);
                     }
                 }
@@ -106,8 +121,40 @@ fn span_of(range: &Range<usize>) -> Span {
     Span { start: range.start, end: range.end }
 }
 
-fn overlaps(range: &Range<usize>, span: Span) -> bool {
-    range.start < span.end && span.start < range.end
+/// Spans (with their rule) ordered by start, for overlap queries that skip what lies far away.
+#[derive(Default)]
+struct Near {
+    by_start: BTreeSet<(usize, usize, RuleIdx)>,
+    longest: usize,
+}
+
+impl Near {
+    fn new(spans: impl Iterator<Item = (RuleIdx, Span)>) -> Near {
+        let mut near = Near::default();
+        for (rule, span) in spans {
+            near.insert(rule, span);
+        }
+        near
+    }
+
+    fn insert(&mut self, rule: RuleIdx, span: Span) {
+        self.longest = self.longest.max(span.end - span.start);
+        self.by_start.insert((span.start, span.end, rule));
+    }
+
+    /// The spans overlapping `range`: those starting before its end and ending after its
+    /// start (one starting more than the longest span before it cannot reach it).
+    fn overlapping<'a>(
+        &'a self,
+        range: &Range<usize>,
+    ) -> impl Iterator<Item = (RuleIdx, Span)> + 'a {
+        let low = range.start.saturating_sub(self.longest);
+        let (start, end) = (range.start, range.end);
+        self.by_start
+            .range((low, 0, RuleIdx(0))..(end, 0, RuleIdx(0)))
+            .map(|&(s, e, rule)| (rule, Span { start: s, end: e }))
+            .filter(move |(_, span)| start < span.end && span.start < end)
+    }
 }
 
 /// Moves a hit found in the view to the encoded text in `data`.
@@ -126,17 +173,40 @@ fn place(
     location.secret_key_at = key_at.map(|k| position(k.span.start));
 }
 
-/// Folds a decoded hit into the raw hit of the same rule at the same place, carrying over a
-/// pairing; false when there is none.
-fn merge_into_raw(raw_hits: &mut [Hit], hit: &Hit, parent: &Provenance) -> bool {
+/// A blob's raw hits by span (start, end, index), so that a decoded hit finds the raw hit at
+/// its place without a pass over all of them.
+struct RawHits {
+    by_start: BTreeSet<(usize, usize, usize)>,
+    longest: usize,
+}
+
+impl RawHits {
+    fn new(hits: &[Hit]) -> RawHits {
+        let spans = hits.iter().map(|h| h.location.span);
+        RawHits {
+            longest: spans.clone().map(|s| s.end - s.start).max().unwrap_or(0),
+            by_start: spans.enumerate().map(|(i, s)| (s.start, s.end, i)).collect(),
+        }
+    }
+}
+
+/// Folds a decoded hit into the raw hit of the same rule at the same place (the first such in
+/// `raw_hits`), carrying over a pairing; false when there is none.
+fn merge_into_raw(raw_hits: &mut [Hit], index: &RawHits, hit: &Hit, parent: &Provenance) -> bool {
     let span = hit.location.span;
-    let same = raw_hits.iter_mut().find(|raw| {
-        raw.rule == hit.rule
-            && raw.location.provenance == *parent
-            && raw.location.span.start < span.end
-            && span.start < raw.location.span.end
-    });
-    let Some(raw) = same else { return false };
+    let low = span.start.saturating_sub(index.longest);
+    let same = index
+        .by_start
+        .range((low, 0, 0)..(span.end, 0, 0))
+        .filter(|&&(start, end, i)| {
+            start < span.end
+                && span.start < end
+                && raw_hits[i].rule == hit.rule
+                && raw_hits[i].location.provenance == *parent
+        })
+        .map(|&(_, _, i)| i)
+        .min();
+    let Some(raw) = same.map(|i| &mut raw_hits[i]) else { return false };
     if raw.adopt_pairing(hit) {
         raw.location.secret_key_at = hit.location.secret_key_at;
     }
