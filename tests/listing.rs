@@ -6,10 +6,7 @@
 //! the right one, never its value); the tests assert those requests as well as the result.
 
 use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::{Child, Command, Stdio},
-    sync::mpsc,
+    process::Child,
     time::{Duration, Instant},
 };
 
@@ -17,7 +14,7 @@ use keysweep::sweep::listing::{self, ListingError};
 use serde_json::{Value, json};
 
 use crate::moto::free_port;
-use crate::util::{Fakes, TestDir};
+use crate::util::{Fakes, TestDir, start_python_server};
 
 /// A running `tests/mock_forge.py`, killed on drop.
 pub(crate) struct MockForge {
@@ -33,31 +30,7 @@ impl MockForge {
     pub(crate) fn start(routes: Value) -> MockForge {
         let dir = TestDir::new();
         dir.create("routes.json", serde_json::to_vec(&routes).expect("routes JSON"));
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mock_forge.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("stderr.txt")).expect("stderr file"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start python3 {}: {e}", script.display()));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, port) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = sender.send(line);
-        });
-        let line = port.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        let Ok(port) = line.trim().parse::<u16>() else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "mock_forge.py did not print its port (got {line:?}); its stderr:\n{}",
-                std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
-            );
-        };
+        let (child, port) = start_python_server("mock_forge.py", &[dir.path().as_os_str()], &dir);
         MockForge { child, origin: format!("http://127.0.0.1:{port}"), dir }
     }
 

@@ -4,16 +4,13 @@
 //! certificate from an authority made for the test; keysweep trusts that authority through
 //! `SSL_CERT_FILE`, which the system-store verifier reads.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Child;
 
 use serde_json::Value;
 
 use crate::sweep::make_repos;
-use crate::util::{Fakes, TestCommand, TestDir};
+use crate::util::{Fakes, TestCommand, TestDir, start_python_server};
 
 /// A running `tests/https_git.py`, killed on drop.
 struct HttpsGit {
@@ -28,32 +25,8 @@ impl HttpsGit {
     /// (never skips) when it cannot start.
     fn start(root: &Path) -> HttpsGit {
         let dir = TestDir::new();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/https_git.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(root)
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("stderr.txt")).expect("stderr file"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start python3 {}: {e}", script.display()));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, line) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut text);
-            let _ = sender.send(text);
-        });
-        let line = line.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        let Ok(port) = line.trim().parse::<u16>() else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "https_git.py did not print its port (got {line:?}); its stderr:\n{}",
-                std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
-            );
-        };
+        let (child, port) =
+            start_python_server("https_git.py", &[root.as_os_str(), dir.path().as_os_str()], &dir);
         HttpsGit { child, port, dir }
     }
 

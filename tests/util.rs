@@ -620,3 +620,40 @@ pub fn git(repo: &Path, args: &[&str]) {
         .expect("git runs");
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Starts `python3 tests/SCRIPT ARGS...` (a test server that prints its loopback port on its
+/// first stdout line, stderr going to `dir`/stderr.txt) and waits up to 30 s for the port.
+/// Panics, with the server's stderr, when it does not start: a test never skips.
+pub fn start_python_server(
+    script: &str,
+    args: &[&OsStr],
+    dir: &TestDir,
+) -> (std::process::Child, u16) {
+    use std::io::{BufRead as _, BufReader};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(script);
+    let mut child = Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(fs::File::create(dir.join("stderr.txt")).expect("stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start python3 {}: {e}", path.display()));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (sender, line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut text);
+        let _ = sender.send(text);
+    });
+    let line = line.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+    let Ok(port) = line.trim().parse::<u16>() else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "{script} did not print its port (got {line:?}); its stderr:\n{}",
+            fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
+        );
+    };
+    (child, port)
+}
