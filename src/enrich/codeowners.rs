@@ -62,10 +62,13 @@ impl CodeOwners {
             if line.is_empty() || line.starts_with('#') || line.starts_with('[') {
                 continue;
             }
-            let mut words = split_words(line);
-            let pattern = words.remove(0);
-            let people: Vec<String> =
-                words.into_iter().take_while(|w| !w.starts_with('#')).collect();
+            // A line of only an escape (`\`) holds no word.
+            let mut words = split_words(line).into_iter();
+            let Some(pattern) = words.next() else {
+                owners.skipped.push(i + 1);
+                continue;
+            };
+            let people: Vec<String> = words.take_while(|w| !w.starts_with('#')).collect();
             match compile(&pattern) {
                 Some(regex) => {
                     owners.entries.push(Entry { pattern, owners: people, line: i + 1, regex });
@@ -203,6 +206,15 @@ mod tests {
                 assert_eq!(co.owners($path), want.as_slice(), "owners of {}", $path);
             )*
         }};
+    }
+
+    #[test]
+    fn a_line_of_only_an_escape_is_skipped_not_a_panic() {
+        // Found by the `codeowners` fuzz target (fuzz/regressions/codeowners/).
+        let owners = CodeOwners::parse("* @org/platform\n\\\n/src/ @alice\n");
+        assert_eq!(owners.entries().len(), 2);
+        assert_eq!(owners.skipped, vec![2]);
+        assert_eq!(owners.owners("src/main.rs"), ["@alice"]);
     }
 
     #[test]
