@@ -51,6 +51,9 @@ impl Span {
     }
 }
 
+/// Haystacks at least this long get fresh regex caches (see [`Matcher::scan`]).
+const FRESH_CACHE_LEN: usize = 256 * 1024;
+
 /// One confirmed secret: offsets only, no strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Match {
@@ -146,6 +149,19 @@ impl Matcher {
         }
         if scratch.caches.len() < self.rules.len() {
             scratch.caches.resize_with(self.rules.len(), || None);
+        }
+        // A lazy DFA whose cache keeps being cleared gives up for good and leaves every later
+        // search to the much slower NFA. One cache serves a thread's whole scan, so a long run
+        // of dense keyword hits (a streamed file, one huge line) would slow every later blob:
+        // a large haystack starts its rules with fresh caches.
+        if hay.len() >= FRESH_CACHE_LEN {
+            for (i, slot) in scratch.caches.iter_mut().enumerate() {
+                if let (Some((cache, _)), Some(compiled)) =
+                    (slot.as_mut(), self.rules.rules()[i].compiled())
+                {
+                    cache.reset(&compiled.regex);
+                }
+            }
         }
         scratch.windows.sort_unstable();
         let mut windows = std::mem::take(&mut scratch.windows);
