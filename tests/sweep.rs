@@ -32,8 +32,12 @@ impl GitDaemon {
             .and_then(|l| l.local_addr())
             .expect("a free port on 127.0.0.1")
             .port();
-        let child = Command::new("git")
-            .args(["daemon", "--export-all", "--reuseaddr", "--informative-errors"])
+        // `git daemon` runs git-daemon as its child, which killing `git` would orphan: start the
+        // daemon itself, so that drop stops the server.
+        let exec_path = Command::new("git").arg("--exec-path").output().expect("git --exec-path");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout).trim().to_string();
+        let child = Command::new(Path::new(&exec_path).join("git-daemon"))
+            .args(["--export-all", "--reuseaddr", "--informative-errors"])
             .arg("--listen=127.0.0.1")
             .arg(format!("--port={port}"))
             .arg(format!("--base-path={}", base.display()))
