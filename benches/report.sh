@@ -464,7 +464,7 @@ if cc:
     w("")
     w("Linear growth shows as time growing no faster than bytes (small inputs pay the fixed start-up "
       "cost: rule compilation and thread start, ~10-20 ms); peak RSS stays flat, since files are "
-      "streamed and memory-mapped, not held.")
+      "read one at a time and large ones streamed in windows, not held.")
 else:
     w(f"Not measured: {F.get('status.cost_curve')}")
 w("")
