@@ -1,7 +1,8 @@
 //! More hostile inputs, after `hostile`: files rewritten, truncated and deleted while the scan
 //! reads them, a 4 GB sparse file, a million tiny files, a git repository with cyclic
 //! alternates and a 10,000-deep delta chain, and OCI layouts with an index that names itself
-//! and a layer that claims a terabyte. As in `hostile`, each tree also holds one ordinary key,
+//! and a layer that claims a terabyte, device files and a socket. As in `hostile`, each tree also
+//! holds one ordinary key,
 //! which must be found at its exact place, and each run's wall time and peak memory are
 //! printed (`--nocapture`) and the memory bounded.
 
@@ -524,4 +525,29 @@ fn image_index_naming_itself_and_a_terabyte_layer_are_named_and_the_good_image_i
     assert_eq!(places(&json), [good_place, huge_place], "{out}");
     assert_eq!(errors(&json).len(), 7, "{out}");
     out.assert_code(1);
+}
+
+/// Device files and a socket: in a tree they are not regular files and are passed over (a
+/// symlink to `/dev/zero` is not followed); named on the command line, `/dev/null` reads empty
+/// and `/dev/zero`, which never ends, is read only up to `--max-file-size` and counted as too
+/// large, in bounded memory. The planted key is found all the same.
+#[test]
+fn device_files_and_sockets_are_bounded_or_passed_over() {
+    let dir = TestDir::new();
+    let mut fakes = Fakes::new(1107);
+    let (key, text) = plant_key(&dir, "tree/app/.env", &mut fakes);
+    std::os::unix::fs::symlink("/dev/zero", dir.join("tree/zero")).expect("symlink");
+    let socket = std::os::unix::net::UnixListener::bind(dir.join("tree/agent.sock")).expect("bind");
+    let args = ["tree", "/dev/null", "/dev/zero", "--max-file-size", "1M", "--show-secrets"];
+    let (scan, peak) = scan_measured(dir.path(), &args, Duration::from_secs(60));
+    drop(socket);
+    println!("devices: {peak:?}");
+    assert_key_at(&scan, "app/.env", &text, &key);
+    assert_eq!(scan.findings.len(), 1, "{}", scan.out);
+    assert_eq!(scan.stat("skipped_too_large"), 1, "/dev/zero: {}", scan.out);
+    assert_eq!(scan.stat("errors"), 0, "{}", scan.out);
+    // .env and /dev/null; the socket, the symlink and /dev/zero are not scanned blobs.
+    assert_eq!(scan.stat("blobs_scanned"), 2, "{}", scan.out);
+    scan.out.assert_code(1);
+    assert!(peak.anon_kb < ANON_LIMIT_KB, "{peak:?}");
 }
