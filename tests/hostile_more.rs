@@ -1,10 +1,9 @@
 //! More hostile inputs, after `hostile`: files rewritten, truncated and deleted while the scan
 //! reads them, a 4 GB sparse file, a million tiny files, a git repository with cyclic
-//! alternates and a 10,000-deep delta chain, and OCI layouts with an index that names itself
-//! and a layer that claims a terabyte, device files and a socket. As in `hostile`, each tree also
-//! holds one ordinary key,
-//! which must be found at its exact place, and each run's wall time and peak memory are
-//! printed (`--nocapture`) and the memory bounded.
+//! alternates and a 10,000-deep delta chain, OCI layouts with an index that names itself and a
+//! layer that claims a terabyte, device files and a socket. As in `hostile`, each tree also
+//! holds one ordinary key, which must be found at its exact place, and each run's wall time and
+//! peak memory are printed (`--nocapture`) and the memory bounded.
 
 use std::{
     fs::{self, File, OpenOptions},
