@@ -185,11 +185,7 @@ pub(crate) fn hits_counting_with(
             suppressed += 1;
             continue;
         }
-        let find = |span: Span| {
-            all.binary_search_by_key(&(span.start, span.end), |(s, _)| (s.start, s.end))
-                .ok()
-                .map(|i| all[i].1.clone())
-        };
+        let find = |span: Span| secrets.get(span).cloned();
         let secret = find(m.secret).expect("every match's secret is in `all`");
         let location = Location {
             provenance: provenance.clone(),
@@ -381,6 +377,13 @@ impl<'a> Secrets<'a> {
         Secrets { sorted, longest }
     }
 
+    /// The secret at exactly `span`.
+    fn get(&self, span: Span) -> Option<&'a Secret> {
+        let key = |(s, _): &(Span, Secret)| (s.start, s.end);
+        let i = self.sorted.binary_search_by_key(&(span.start, span.end), key).ok()?;
+        Some(&self.sorted[i].1)
+    }
+
     /// Every secret that may overlap `from..to` (a superset; callers test each).
     fn near(&self, from: usize, to: usize) -> &'a [(Span, Secret)] {
         let low = from.saturating_sub(self.longest);
@@ -437,9 +440,6 @@ impl LineIndex {
         self.offset = offset;
         Position { line: self.line, column: self.column }
     }
-}
-
-impl LineIndex {
     /// Moves back to `offset` on the same line by uncounting the code points in between, where
     /// that is exact: no line feed between, `offset` neither inside a character nor inside the
     /// byte-order mark. A key id paired with a secret before it steps back; counting again from

@@ -10,7 +10,7 @@
 //! account key's escaped `private_key` is that key); a generic raw match does not hide a
 //! provider's key decoded from the value it matched.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::Worker;
@@ -18,7 +18,6 @@ use crate::decode::{Located, Scope};
 use crate::finding::{self, Hit, LineCache, LineIndex};
 use crate::matcher::{Match, Span};
 use crate::provenance::Provenance;
-use crate::rules::RuleIdx;
 
 impl Worker<'_> {
     /// Matches what `data` decodes to. `self.matches` holds the raw matches of `data` (kept
@@ -84,7 +83,9 @@ impl Worker<'_> {
         let mut view_lines = LineIndex::default();
         let mut raw_line = LineCache::default();
         let mut hits = Vec::new();
-        let raw_hits = RawHits::new(&self.hits[raw_from..first]);
+        let raw_hits = Near::new(
+            self.hits[raw_from..first].iter().enumerate().map(|(i, h)| (i, h.location.span)),
+        );
         for (m, at) in &accepted {
             let key_at = m.secret_key.and_then(|s| self.view.locate(data, s.start..s.end));
             let allowed = raw_line.allowed(data, at.span.start);
@@ -121,38 +122,43 @@ fn span_of(range: &Range<usize>) -> Span {
     Span { start: range.start, end: range.end }
 }
 
-/// Spans (with their rule) ordered by start, for overlap queries that skip what lies far away.
-#[derive(Default)]
-struct Near {
-    by_start: BTreeSet<(usize, usize, RuleIdx)>,
+/// Spans, each with a value (a rule, an index), ordered by start, for overlap queries that
+/// skip what lies far away.
+struct Near<T> {
+    /// start → (end, value) of every span starting there, in insertion order.
+    by_start: BTreeMap<usize, Vec<(usize, T)>>,
     longest: usize,
 }
 
-impl Near {
-    fn new(spans: impl Iterator<Item = (RuleIdx, Span)>) -> Near {
+impl<T> Default for Near<T> {
+    fn default() -> Self {
+        Near { by_start: BTreeMap::new(), longest: 0 }
+    }
+}
+
+impl<T: Copy> Near<T> {
+    fn new(spans: impl Iterator<Item = (T, Span)>) -> Near<T> {
         let mut near = Near::default();
-        for (rule, span) in spans {
-            near.insert(rule, span);
+        for (value, span) in spans {
+            near.insert(value, span);
         }
         near
     }
 
-    fn insert(&mut self, rule: RuleIdx, span: Span) {
+    fn insert(&mut self, value: T, span: Span) {
         self.longest = self.longest.max(span.end - span.start);
-        self.by_start.insert((span.start, span.end, rule));
+        self.by_start.entry(span.start).or_default().push((span.end, value));
     }
 
-    /// The spans overlapping `range`: those starting before its end and ending after its
-    /// start (one starting more than the longest span before it cannot reach it).
-    fn overlapping<'a>(
-        &'a self,
-        range: &Range<usize>,
-    ) -> impl Iterator<Item = (RuleIdx, Span)> + 'a {
-        let low = range.start.saturating_sub(self.longest);
+    /// The spans overlapping `range`: those starting before its end and ending after its start
+    /// (one starting more than the longest span before it cannot reach it).
+    fn overlapping<'a>(&'a self, range: &Range<usize>) -> impl Iterator<Item = (T, Span)> + 'a {
         let (start, end) = (range.start, range.end);
         self.by_start
-            .range((low, 0, RuleIdx(0))..(end, 0, RuleIdx(0)))
-            .map(|&(s, e, rule)| (rule, Span { start: s, end: e }))
+            .range(start.saturating_sub(self.longest)..end)
+            .flat_map(|(&s, at)| {
+                at.iter().map(move |&(e, value)| (value, Span { start: s, end: e }))
+            })
             .filter(move |(_, span)| start < span.end && span.start < end)
     }
 }
@@ -173,38 +179,19 @@ fn place(
     location.secret_key_at = key_at.map(|k| position(k.span.start));
 }
 
-/// A blob's raw hits by span (start, end, index), so that a decoded hit finds the raw hit at
-/// its place without a pass over all of them.
-struct RawHits {
-    by_start: BTreeSet<(usize, usize, usize)>,
-    longest: usize,
-}
-
-impl RawHits {
-    fn new(hits: &[Hit]) -> RawHits {
-        let spans = hits.iter().map(|h| h.location.span);
-        RawHits {
-            longest: spans.clone().map(|s| s.end - s.start).max().unwrap_or(0),
-            by_start: spans.enumerate().map(|(i, s)| (s.start, s.end, i)).collect(),
-        }
-    }
-}
-
 /// Folds a decoded hit into the raw hit of the same rule at the same place (the first such in
 /// `raw_hits`), carrying over a pairing; false when there is none.
-fn merge_into_raw(raw_hits: &mut [Hit], index: &RawHits, hit: &Hit, parent: &Provenance) -> bool {
+fn merge_into_raw(
+    raw_hits: &mut [Hit],
+    index: &Near<usize>,
+    hit: &Hit,
+    parent: &Provenance,
+) -> bool {
     let span = hit.location.span;
-    let low = span.start.saturating_sub(index.longest);
     let same = index
-        .by_start
-        .range((low, 0, 0)..(span.end, 0, 0))
-        .filter(|&&(start, end, i)| {
-            start < span.end
-                && span.start < end
-                && raw_hits[i].rule == hit.rule
-                && raw_hits[i].location.provenance == *parent
-        })
-        .map(|&(_, _, i)| i)
+        .overlapping(&(span.start..span.end))
+        .map(|(i, _)| i)
+        .filter(|&i| raw_hits[i].rule == hit.rule && raw_hits[i].location.provenance == *parent)
         .min();
     let Some(raw) = same.map(|i| &mut raw_hits[i]) else { return false };
     if raw.adopt_pairing(hit) {
